@@ -1,0 +1,44 @@
+// Runs the tap suites and ends with the line CI reads: "N passed, M failed".
+// A "test" here is one named behaviour: a top-level t.test() in a spec file.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const results = '.tap/test-results';
+rmSync(results, { recursive: true, force: true });
+const args = process.argv.slice(2);
+const run = spawnSync(
+  'node_modules/.bin/tap',
+  ['--disable-coverage', '--allow-incomplete-coverage', '--timeout=300', ...(args.length ? args : ['spec-tests'])],
+  { stdio: 'inherit' },
+);
+
+function* tapFiles(dir) {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) yield* tapFiles(p);
+    else if (p.endsWith('.tap')) yield p;
+  }
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of tapFiles(results)) {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  let seen = 0;
+  for (const line of lines) {
+    const m = /^(not ok|ok) \d+( - .*)?$/.exec(line);
+    if (!m) continue;
+    seen++;
+    if (/# (SKIP|TODO)\b/.test(line)) skipped++;
+    else if (m[1] === 'ok') passed++;
+    else failed++;
+  }
+  // A file that died before reporting any test still counts as a failure.
+  if (seen === 0) failed++;
+}
+if (run.status !== 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(run.status === 0 && failed === 0 ? 0 : 1);

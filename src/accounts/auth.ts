@@ -1,0 +1,59 @@
+import type { FastifyRequest } from 'fastify';
+import type { Storage } from '../storage/index.js';
+import { forbidden, missingToken, unknownToken } from '../errors.js';
+import { tokenHash } from './tokens.js';
+
+/** Who is making a client API request. */
+export interface Requester {
+  userId: string;
+  /** Scope of client txnIds: the access token (hashed). */
+  tokenHash: string;
+  /** Set when the request is made with an application service's as_token. */
+  appserviceId: string | null;
+  /** False for application services registered with rate_limited: false (and by default). */
+  rateLimited: boolean;
+}
+
+/** What authentication needs to know about application services (implemented in appservice/). */
+export interface AppServiceTokens {
+  byAsToken(token: string): AppServiceIdentity | undefined;
+}
+
+export interface AppServiceIdentity {
+  id: string;
+  senderUserId: string;
+  rateLimited: boolean;
+  /** True if the service may act as this user (its user namespaces or its sender). */
+  canActAs(userId: string): boolean;
+}
+
+export function accessTokenOf(req: FastifyRequest): string | undefined {
+  const q = (req.query as Record<string, unknown> | undefined)?.access_token;
+  if (typeof q === 'string' && q !== '') return q;
+  const h = req.headers.authorization;
+  if (h && /^Bearer\s+/i.test(h)) return h.replace(/^Bearer\s+/i, '').trim();
+  return undefined;
+}
+
+export class Authenticator {
+  appservices: AppServiceTokens | null = null;
+
+  constructor(private readonly storage: Storage) {}
+
+  /** Resolves the requester or throws 401 M_MISSING_TOKEN / M_UNKNOWN_TOKEN / 403 for masquerading. */
+  authenticate(req: FastifyRequest): Requester {
+    const token = accessTokenOf(req);
+    if (!token) throw missingToken();
+    const hash = tokenHash(token);
+    const as = this.appservices?.byAsToken(token);
+    if (as) {
+      const q = (req.query as Record<string, unknown> | undefined)?.user_id;
+      const userId = typeof q === 'string' && q !== '' ? q : as.senderUserId;
+      if (!as.canActAs(userId)) throw forbidden('Application service cannot masquerade as this user.');
+      return { userId, tokenHash: hash, appserviceId: as.id, rateLimited: as.rateLimited };
+    }
+    const userId = this.storage.users.userForToken(hash);
+    if (!userId) throw unknownToken();
+    return { userId, tokenHash: hash, appserviceId: null, rateLimited: true };
+  }
+}

@@ -1,0 +1,28 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Homeserver } from './homeserver.js';
+import { setupServer, requestSerializers } from './http/server-setup.js';
+import { keyRoutes } from './http/keys.js';
+import { clientRoomRoutes } from './http/client-rooms.js';
+
+export type RouteModule = (app: FastifyInstance, hs: Homeserver) => Promise<void>;
+
+/** Every API's route table, in one place. */
+const ROUTE_MODULES: RouteModule[] = [keyRoutes, clientRoomRoutes];
+
+/** Builds the Fastify app for a homeserver; listening is the caller's business (main.ts, tests). */
+export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: hs.log.child({ component: 'http' }),
+    // Fastify's own request log prints the raw URL, access_token included: we log our own line.
+    disableRequestLogging: true,
+    bodyLimit: 8 * 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
+    requestIdHeader: false,
+  });
+  await setupServer(app);
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ ...requestSerializers.req(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  for (const mod of [...ROUTE_MODULES, ...extraRoutes]) await mod(app, hs);
+  return app;
+}

@@ -1,0 +1,212 @@
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, resolve, isAbsolute } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Ajv } from 'ajv';
+import YAML from 'yaml';
+import { configSchema } from './config-schema.js';
+
+export interface HomeserverConfig {
+  configPath: string;
+  serverName: string;
+  bindAddress: string;
+  /** Client API port (and federation too when server_name carries a port). */
+  port: number;
+  publicBaseUrl: string;
+  databasePath: string;
+  signingKeyPath: string;
+  mediaStorePath: string;
+  maxUploadSize: number;
+  appServiceConfigFiles: string[];
+  appservice: {
+    retryBackoffMinMs: number;
+    retryBackoffMaxMs: number;
+    requestTimeoutMs: number;
+    enableLegacyHttpRegistration: boolean;
+  };
+  enableRegistration: boolean;
+  registrationSharedSecret: string | null;
+  rateLimiting: { perSecond: number; burst: number };
+  federation: {
+    enabled: boolean;
+    /** Separate federation listener; null when server_name has a port (one listener serves both). */
+    port: number | null;
+    tls: boolean;
+    tlsCertificatePath: string;
+    tlsPrivateKeyPath: string;
+    plainHttpLoopbackPeers: boolean;
+    retryBackoffMinMs: number;
+    retryBackoffMaxMs: number;
+    requestTimeoutMs: number;
+  };
+  logLevel: string;
+  metricsEnabled: boolean;
+  admins: string[];
+}
+
+export class ConfigError extends Error {}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validate = ajv.compile(configSchema);
+
+/** Reads and validates homeserver.yaml; every problem is one line naming the key and the file. */
+export function loadConfig(configPath: string): HomeserverConfig {
+  const path = resolve(configPath);
+  let raw: unknown;
+  try {
+    raw = YAML.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read config: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${path}: the config must be a YAML mapping of keys to values`);
+  }
+  if (!validate(raw)) {
+    const e = validate.errors![0];
+    const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '';
+    if (e.keyword === 'additionalProperties') {
+      const key = [where, (e.params as { additionalProperty: string }).additionalProperty].filter(Boolean).join('.');
+      throw new ConfigError(`${path}: unknown key '${key}'`);
+    }
+    if (e.keyword === 'required') {
+      throw new ConfigError(`${path}: missing required key '${(e.params as { missingProperty: string }).missingProperty}'`);
+    }
+    throw new ConfigError(`${path}: bad value for '${where}': ${e.message}`);
+  }
+  return resolveConfig(raw as RawConfig, path);
+}
+
+type RawConfig = Record<string, any>;
+
+function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
+  const base = dirname(path);
+  const rel = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const serverName: string = raw.server_name;
+  const namedPort = portOfServerName(serverName);
+  const port = raw.port ?? namedPort ?? 8008;
+  const fed = raw.federation ?? {};
+  const as = raw.appservice ?? {};
+  const rl = raw.rate_limiting ?? {};
+  return {
+    configPath: path,
+    serverName,
+    bindAddress: raw.bind_address ?? '127.0.0.1',
+    port,
+    publicBaseUrl: raw.public_baseurl ?? `http://localhost:${port}`,
+    databasePath: rel(raw.database?.path ?? 'homeserver.db'),
+    signingKeyPath: rel(raw.signing_key_path ?? `${fileSafe(serverName)}.signing.key`),
+    mediaStorePath: rel(raw.media_store_path ?? 'media_store'),
+    maxUploadSize: parseSize(raw.max_upload_size ?? '10M', path),
+    appServiceConfigFiles: (raw.app_service_config_files ?? []).map(rel),
+    appservice: {
+      retryBackoffMinMs: as.retry_backoff_min_ms ?? 1000,
+      retryBackoffMaxMs: as.retry_backoff_max_ms ?? 5 * 60 * 1000,
+      requestTimeoutMs: as.request_timeout_ms ?? 30_000,
+      enableLegacyHttpRegistration: as.enable_legacy_http_registration ?? false,
+    },
+    enableRegistration: raw.enable_registration ?? true,
+    registrationSharedSecret: raw.registration_shared_secret ?? null,
+    rateLimiting: { perSecond: rl.per_second ?? 0.2, burst: rl.burst ?? 10 },
+    federation: {
+      enabled: fed.enabled ?? true,
+      port: namedPort !== null ? null : (fed.port ?? 8448),
+      tls: fed.tls ?? namedPort === null,
+      tlsCertificatePath: rel(fed.tls_certificate_path ?? `${fileSafe(serverName)}.tls.crt`),
+      tlsPrivateKeyPath: rel(fed.tls_private_key_path ?? `${fileSafe(serverName)}.tls.key`),
+      plainHttpLoopbackPeers: fed.plain_http_loopback_peers ?? true,
+      retryBackoffMinMs: fed.retry_backoff_min_ms ?? 5000,
+      retryBackoffMaxMs: fed.retry_backoff_max_ms ?? 60 * 60 * 1000,
+      requestTimeoutMs: fed.request_timeout_ms ?? 60_000,
+    },
+    logLevel: raw.log_level ?? 'info',
+    metricsEnabled: raw.metrics?.enabled ?? true,
+    admins: raw.admins ?? [],
+  };
+}
+
+export function portOfServerName(serverName: string): number | null {
+  const m = /:(\d+)$/.exec(serverName);
+  return m ? Number(m[1]) : null;
+}
+
+function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9.-]/g, '_');
+}
+
+function parseSize(v: number | string, path: string): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)\s*([KMG]?)B?$/i.exec(v.trim());
+  if (!m) throw new ConfigError(`${path}: bad value for 'max_upload_size': expected a size like 10M`);
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Number(m[1]) * mult;
+}
+
+export interface GenerateOptions {
+  serverName: string;
+  port?: number;
+}
+
+/** The commented default config written on first start or by --generate-config. */
+export function defaultConfigText(opts: GenerateOptions): string {
+  const namedPort = portOfServerName(opts.serverName);
+  const port = opts.port ?? namedPort ?? 8008;
+  const slug = fileSafe(opts.serverName);
+  return `# homeserver.yaml — generated ${new Date().toISOString()}
+# Paths are relative to the folder of this file.
+
+# The domain part of every id on this server: @alice:${opts.serverName}, #room:${opts.serverName}.
+# A name with a port (localhost:8009) is reached on that port, which serves both APIs.
+server_name: "${opts.serverName}"
+
+# Where the client API listens (plain HTTP).
+bind_address: "127.0.0.1"
+port: ${port}
+public_baseurl: "http://localhost:${port}"
+
+database:
+  # SQLite file (WAL mode). Created and migrated on start.
+  path: "${slug}.db"
+
+# Synapse's key file format: "ed25519 <version> <base64 seed>". Generated if missing.
+signing_key_path: "${slug}.signing.key"
+
+media_store_path: "${slug}.media_store"
+max_upload_size: "10M"
+
+# Registration files of application services (bridges, bots).
+app_service_config_files: []
+appservice:
+  retry_backoff_min_ms: 1000      # first retry after a failed transaction
+  retry_backoff_max_ms: 300000    # backoff cap (use a few seconds while developing a bridge)
+  request_timeout_ms: 30000
+  enable_legacy_http_registration: false   # the early-2015 POST /_matrix/appservice/v1/register
+
+enable_registration: true
+# Lets an admin script register users with an HMAC (org.matrix.login.shared_secret).
+registration_shared_secret: "${randomBytes(24).toString('base64url')}"
+
+# Per-user token bucket for sending events (Synapse defaults: 0.2/s, burst 10).
+rate_limiting:
+  per_second: 0.2
+  burst: 10
+
+federation:
+  enabled: true
+${namedPort === null ? '  port: 8448                      # TLS listener for other servers\n  tls: true\n' : '  tls: false                      # this listener serves both APIs in plain HTTP\n'}  # Talk plain HTTP to peers whose name is a loopback host with a port (two servers on one machine).
+  plain_http_loopback_peers: true
+  retry_backoff_min_ms: 5000
+  retry_backoff_max_ms: 3600000
+
+log_level: info
+metrics:
+  enabled: true   # Prometheus text at GET /_synapse/metrics
+`;
+}
+
+export function writeDefaultConfig(configPath: string, opts: GenerateOptions): void {
+  mkdirSync(dirname(resolve(configPath)), { recursive: true });
+  writeFileSync(configPath, defaultConfigText(opts), { mode: 0o600 });
+}
+
+export function configExists(configPath: string): boolean {
+  return existsSync(configPath);
+}

@@ -1,0 +1,34 @@
+// Every error a client or peer sees is one of these: status, Matrix errcode, human text.
+export class MatrixError extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly errcode: string,
+    message: string,
+    public readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { errcode: this.errcode, error: this.message, ...this.extra };
+  }
+}
+
+export const badJson = (msg = 'Content not JSON.') => new MatrixError(400, 'M_BAD_JSON', msg);
+export const notJson = (msg = 'Content not JSON.') => new MatrixError(400, 'M_NOT_JSON', msg);
+export const forbidden = (msg = 'Forbidden') => new MatrixError(403, 'M_FORBIDDEN', msg);
+export const notFound = (msg = 'Not found') => new MatrixError(404, 'M_NOT_FOUND', msg);
+export const unknown = (msg: string, status = 400) => new MatrixError(status, 'M_UNKNOWN', msg);
+export const missingToken = () => new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token.');
+export const unknownToken = () => new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unrecognised access token.');
+export const userInUse = () => new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken.');
+export const exclusive = (msg = 'This ID is reserved by an application service.') =>
+  new MatrixError(400, 'M_EXCLUSIVE', msg);
+export const tooLarge = (msg = 'Event too large') => new MatrixError(413, 'M_TOO_LARGE', msg);
+export const missingParam = (msg: string) => new MatrixError(400, 'M_MISSING_PARAM', msg);
+export const badPagination = (msg = 'Invalid pagination token') => new MatrixError(400, 'M_BAD_PAGINATION', msg);
+export const unauthorized = (msg: string, status = 401) => new MatrixError(status, 'M_UNAUTHORIZED', msg);
+export const unrecognized = (msg = 'Unrecognized request', status = 404) =>
+  new MatrixError(status, 'M_UNRECOGNIZED', msg);
+export const limitExceeded = (retryAfterMs: number) =>
+  new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too Many Requests', { retry_after_ms: retryAfterMs });

@@ -1,0 +1,101 @@
+// Composition root: opens storage, loads keys and wires the services together.
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { HomeserverConfig } from './config.js';
+import { openStorage, type Storage } from './storage/index.js';
+import { generateSigningKey, parseSigningKeyFile, formatSigningKeyFile, type SigningKey } from './crypto/index.js';
+import { EventPersister } from './rooms/persist.js';
+import { RoomService } from './rooms/room-service.js';
+import { Authenticator, type Requester } from './accounts/auth.js';
+import { Notifier } from './sync/notifier.js';
+import type { JsonObject } from './events/index.js';
+
+export interface HomeserverOptions {
+  clock?: () => number;
+  logger?: Logger;
+}
+
+export class Homeserver {
+  readonly persister: EventPersister;
+  readonly rooms: RoomService;
+  readonly auth: Authenticator;
+  readonly notifier = new Notifier();
+  /** sha256 of each TLS certificate we serve, published in our key response. */
+  tlsFingerprints: { sha256: string }[] = [];
+  /** Throws 429 M_LIMIT_EXCEEDED when a requester sends too fast (set by accounts/rate-limit). */
+  rateLimit: ((r: Requester) => void) | null = null;
+  /** Run in reverse order on close: background senders, listeners, then the database. */
+  private readonly closers: (() => void | Promise<void>)[] = [];
+
+  constructor(
+    readonly config: HomeserverConfig,
+    readonly storage: Storage,
+    readonly signingKey: SigningKey,
+    readonly log: Logger,
+    readonly clock: () => number,
+  ) {
+    this.persister = new EventPersister(storage, config.serverName, signingKey, clock);
+    this.rooms = new RoomService(storage, this.persister, config.serverName, clock);
+    this.auth = new Authenticator(storage);
+    this.persister.afterCommit.push((ev) => {
+      const wake = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
+      if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) wake.add(ev.pdu.state_key);
+      this.notifier.notifyUsers(wake);
+    });
+  }
+
+  get serverName(): string {
+    return this.config.serverName;
+  }
+
+  onClose(fn: () => void | Promise<void>): void {
+    this.closers.push(fn);
+  }
+
+  async close(): Promise<void> {
+    for (const fn of this.closers.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error({ err }, 'error while shutting down');
+      }
+    }
+    this.closers.length = 0;
+    this.storage.close();
+  }
+
+  /** Membership of a user in a room's current state, or null. */
+  membership(roomId: string, userId: string): string | null {
+    return this.storage.state.membershipOf(roomId, userId);
+  }
+
+  contentOf(eventId: string): JsonObject | undefined {
+    return this.persister.loader.pdu(eventId)?.content as JsonObject | undefined;
+  }
+}
+
+export function createLogger(level: string): Logger {
+  return pino({ level, redact: { paths: ['req.headers.authorization', 'password', '*.password', 'access_token'], censor: '<redacted>' } });
+}
+
+/** Loads the signing key file, generating one (Synapse's format) if it does not exist yet. */
+export function loadOrCreateSigningKey(path: string, log: Logger): SigningKey {
+  if (!existsSync(path)) {
+    const key = generateSigningKey('auto');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, formatSigningKeyFile([key]), { mode: 0o600 });
+    log.info({ path, keyId: key.keyId }, 'generated a new signing key');
+    return key;
+  }
+  const keys = parseSigningKeyFile(readFileSync(path, 'utf8'));
+  if (keys.length === 0) throw new Error(`${path}: no signing key in file`);
+  return keys[0];
+}
+
+export function openHomeserver(config: HomeserverConfig, opts: HomeserverOptions = {}): Homeserver {
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const key = loadOrCreateSigningKey(config.signingKeyPath, log);
+  const storage = openStorage(config.databasePath);
+  return new Homeserver(config, storage, key, log, opts.clock ?? Date.now);
+}

@@ -1,0 +1,47 @@
+import type { Storage } from '../storage/index.js';
+import type { EventRow } from '../storage/events.js';
+import type { Pdu, StateMap } from '../events/types.js';
+import type { StateIds } from '../storage/state.js';
+
+const CACHE_SIZE = 5000;
+
+/** Parsed PDUs by event id, with a small LRU: auth checks read the same few state events constantly. */
+export class EventLoader {
+  private readonly cache = new Map<string, Pdu>();
+
+  constructor(private readonly storage: Storage) {}
+
+  pdu(eventId: string): Pdu | undefined {
+    const hit = this.cache.get(eventId);
+    if (hit) {
+      this.cache.delete(eventId);
+      this.cache.set(eventId, hit);
+      return hit;
+    }
+    const row = this.storage.events.getEvent(eventId);
+    return row ? this.fromRow(row) : undefined;
+  }
+
+  fromRow(row: EventRow): Pdu {
+    const hit = this.cache.get(row.event_id);
+    if (hit) return hit;
+    const pdu = JSON.parse(row.json) as Pdu;
+    if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(row.event_id, pdu);
+    return pdu;
+  }
+
+  /** Turns a map of state event ids into the events themselves (missing ones are skipped). */
+  stateEvents(ids: StateIds): StateMap<Pdu> {
+    const out: StateMap<Pdu> = new Map();
+    for (const [k, id] of ids) {
+      const ev = this.pdu(id);
+      if (ev) out.set(k, ev);
+    }
+    return out;
+  }
+
+  forget(eventId: string): void {
+    this.cache.delete(eventId);
+  }
+}

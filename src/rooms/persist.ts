@@ -1,0 +1,311 @@
+// The single write path for every event, local or federated: auth -> store -> notify -> fan out.
+import type { Storage } from '../storage/index.js';
+import type { EventRow } from '../storage/events.js';
+import type { StateIds } from '../storage/state.js';
+import type { Pdu, StateMap, EventTemplate, JsonObject } from '../events/index.js';
+import {
+  stateKey, authEventsFor, buildEvent, hashAndSignEvent, checkEventAuth, checkEventSize, computeReferenceHash,
+  makeEventId, randomString, resolveState, AuthError,
+} from '../events/index.js';
+import { canonicalJson, type SigningKey } from '../crypto/index.js';
+import { MatrixError, forbidden, notFound, tooLarge, badJson } from '../errors.js';
+import { EventLoader } from './event-loader.js';
+
+export interface PersistedEvent {
+  pdu: Pdu;
+  streamOrdering: number | null;
+  outlier: boolean;
+  backfilled: boolean;
+  rejected: string | null;
+  /** Room state before the event (ids), when known. */
+  stateBefore: StateIds | null;
+  /** Room's current state after persisting (ids), for non-outliers. */
+  currentState: StateIds | null;
+  ageTs: number;
+}
+
+export interface ClientTxnRecord {
+  tokenHash: string;
+  path: string;
+  txnId: string;
+}
+
+export interface LocalEventOptions {
+  /** Stored with the event in one SQLite transaction, so a retried PUT never sends twice. */
+  txn?: ClientTxnRecord;
+  /** Extra checks that need the state before the event (e.g. redacting only your own events). */
+  check?: (pdu: Pdu, state: StateMap<Pdu>) => void;
+}
+
+export interface RemoteEventOptions {
+  outlier?: boolean;
+  backfilled?: boolean;
+  /** The state before the event, when it came from /state or send_join instead of our own graph. */
+  stateBefore?: StateIds;
+  hashMismatch?: boolean;
+  ageTs: number;
+}
+
+type Hook = (ev: PersistedEvent) => void;
+
+export class EventPersister {
+  readonly loader: EventLoader;
+  /** Run inside the event's SQLite transaction: durable queue rows (federation, appservices). */
+  readonly inTransaction: Hook[] = [];
+  /** Run after commit: wake long-polls, kick senders. */
+  readonly afterCommit: Hook[] = [];
+  private counter = 0;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly serverName: string,
+    private readonly signingKey: SigningKey,
+    private readonly clock: () => number,
+  ) {
+    this.loader = new EventLoader(storage);
+  }
+
+  /** Builds, signs, authorises and stores a new event from this server. Throws MatrixError. */
+  createLocalEvent(template: EventTemplate, opts: LocalEventOptions = {}): PersistedEvent {
+    const now = this.clock();
+    const ev = this.storage.transaction(() => {
+      const prevRows = this.storage.events.forwardExtremities(template.room_id).map((id) => this.storage.events.getEvent(id)!);
+      const isCreate = template.type === 'm.room.create';
+      if (prevRows.length === 0 && !isCreate) throw notFound('Unknown room');
+      if (prevRows.length > 0 && isCreate) throw new MatrixError(400, 'M_UNKNOWN', 'Room already exists');
+      const before = prevRows.length === 0 ? { ids: new Map<string, string>(), group: null } : this.stateAfterAll(template.room_id, prevRows);
+      const state = this.loader.stateEvents(before.ids);
+      const authEvents = authEventsFor(template, state);
+      const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomString(5));
+      const built = buildEvent(template, {
+        eventId,
+        origin: this.serverName,
+        originServerTs: now,
+        prevEvents: prevRows.map((r) => ({ event_id: r.event_id, depth: r.depth, referenceHash: this.referenceHash(r) })),
+        authEvents: authEvents.map((e) => ({ event_id: e.event_id, referenceHash: computeReferenceHash(e) })),
+      });
+      const pdu = hashAndSignEvent(built as unknown as Pdu, this.serverName, this.signingKey);
+      let json: string;
+      try {
+        json = canonicalJson(pdu);
+      } catch (e) {
+        throw badJson(`Event content is not canonical JSON: ${(e as Error).message}`);
+      }
+      assertAuthorised(pdu, state);
+      opts.check?.(pdu, state);
+      const stored = this.store(pdu, json, { before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
+      if (opts.txn) {
+        this.storage.clientTxns.put(opts.txn.tokenHash, opts.txn.path, opts.txn.txnId, { event_id: eventId }, now);
+      }
+      return stored;
+    });
+    this.runAfterCommit(ev);
+    return ev;
+  }
+
+  /**
+   * Stores an event received from another server (already signature- and hash-checked by
+   * the caller). Auth failures store it as rejected, as Synapse did; it then never enters state.
+   */
+  persistRemoteEvent(pdu: Pdu, json: string, opts: RemoteEventOptions): PersistedEvent {
+    const ev = this.storage.transaction(() => {
+      const existing = this.storage.events.getEvent(pdu.event_id);
+      if (existing && !(existing.outlier && !opts.outlier)) return this.persistedFromRow(existing);
+      const outlier = !!opts.outlier;
+      let before: { ids: StateIds; group: number | null } | null = null;
+      let state: StateMap<Pdu>;
+      if (outlier) {
+        state = this.authEventsState(pdu);
+      } else {
+        before = opts.stateBefore
+          ? { ids: opts.stateBefore, group: this.storage.state.createGroup(pdu.room_id, opts.stateBefore, null) }
+          : this.stateFromPrevEvents(pdu);
+        state = before ? this.loader.stateEvents(before.ids) : this.authEventsState(pdu);
+      }
+      let rejected: string | null = null;
+      try {
+        checkEventSize(pdu);
+        checkEventAuth(pdu, state);
+      } catch (e) {
+        rejected = e instanceof Error ? e.message || 'auth error' : 'auth error';
+      }
+      if (existing) {
+        // An outlier (e.g. from an auth chain) now joins the timeline.
+        return this.promoteOutlier(existing, pdu, before, rejected, opts);
+      }
+      return this.store(pdu, json, {
+        before, outlier, backfilled: !!opts.backfilled, rejected, ageTs: opts.ageTs, hashMismatch: !!opts.hashMismatch,
+      });
+    });
+    if (!ev.outlier) this.runAfterCommit(ev);
+    return ev;
+  }
+
+  private store(
+    pdu: Pdu, json: string,
+    o: { before: { ids: StateIds; group: number | null } | null; outlier: boolean; backfilled: boolean; rejected: string | null; ageTs: number; hashMismatch: boolean },
+  ): PersistedEvent {
+    const { events, state } = this.storage;
+    const roomId = pdu.room_id;
+    const inTimeline = !o.outlier && !o.rejected;
+    let groupAfter: number | null = o.before?.group ?? null;
+    let after: StateIds | null = o.before?.ids ?? null;
+    if (inTimeline && after && pdu.state_key !== undefined) {
+      after = new Map(after).set(stateKey(pdu.type, pdu.state_key), pdu.event_id);
+      groupAfter = state.createGroup(roomId, after, o.before!.group);
+    }
+    const streamOrdering = o.outlier ? null : o.backfilled ? events.allocateBackfillOrdering() : events.allocateStreamOrdering();
+    const prevIds = pdu.prev_events.map((p) => p[0]);
+    events.insertEvent(
+      {
+        event_id: pdu.event_id, stream_ordering: streamOrdering, room_id: roomId, type: pdu.type,
+        state_key: pdu.state_key ?? null, sender: pdu.sender, depth: pdu.depth, origin_server_ts: pdu.origin_server_ts,
+        received_ts: this.clock(), age_ts: o.ageTs, json, outlier: o.outlier ? 1 : 0, rejected_reason: o.rejected,
+        hash_mismatch: o.hashMismatch ? 1 : 0, state_group_before: o.before?.group ?? null, state_group: groupAfter,
+      },
+      prevIds,
+      pdu.auth_events.map((a) => a[0]),
+    );
+    this.applyRedactions(pdu, o.rejected);
+    let current: StateIds | null = null;
+    if (inTimeline && !o.backfilled) {
+      current = this.advanceRoom(pdu, prevIds, after);
+    } else if (o.backfilled) {
+      events.removeBackwardExtremity(pdu.event_id);
+      for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
+    }
+    const persisted: PersistedEvent = {
+      pdu, streamOrdering, outlier: o.outlier, backfilled: o.backfilled, rejected: o.rejected,
+      stateBefore: o.before?.ids ?? null, currentState: current, ageTs: o.ageTs,
+    };
+    if (!o.outlier) for (const h of this.inTransaction) h(persisted);
+    return persisted;
+  }
+
+  private promoteOutlier(
+    row: EventRow, pdu: Pdu, before: { ids: StateIds; group: number | null } | null, rejected: string | null, opts: RemoteEventOptions,
+  ): PersistedEvent {
+    const { events, state } = this.storage;
+    let after = before?.ids ?? null;
+    let groupAfter = before?.group ?? null;
+    if (!rejected && after && pdu.state_key !== undefined) {
+      after = new Map(after).set(stateKey(pdu.type, pdu.state_key), pdu.event_id);
+      groupAfter = state.createGroup(pdu.room_id, after, before!.group);
+    }
+    const streamOrdering = opts.backfilled ? events.allocateBackfillOrdering() : events.allocateStreamOrdering();
+    events.upgradeOutlier(row.event_id, streamOrdering, before?.group ?? null, groupAfter, rejected);
+    const current = !rejected && !opts.backfilled ? this.advanceRoom(pdu, pdu.prev_events.map((p) => p[0]), after) : null;
+    const persisted: PersistedEvent = {
+      pdu, streamOrdering, outlier: false, backfilled: !!opts.backfilled, rejected, stateBefore: before?.ids ?? null,
+      currentState: current, ageTs: row.age_ts,
+    };
+    for (const h of this.inTransaction) h(persisted);
+    return persisted;
+  }
+
+  /** Moves the room's forward extremities and current state past a new timeline event. */
+  private advanceRoom(pdu: Pdu, prevIds: string[], after: StateIds | null): StateIds {
+    const { events, state } = this.storage;
+    const roomId = pdu.room_id;
+    events.updateForwardExtremities(roomId, pdu.event_id, prevIds);
+    events.removeBackwardExtremity(pdu.event_id);
+    for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
+    const extremities = events.forwardExtremities(roomId);
+    let current: StateIds;
+    if (extremities.length === 1 && extremities[0] === pdu.event_id && after) {
+      current = after;
+    } else {
+      current = this.stateAfterAll(roomId, extremities.map((id) => events.getEvent(id)!)).ids;
+    }
+    state.setCurrentState(roomId, current, (id) => (this.loader.pdu(id)?.content as JsonObject | undefined)?.membership as string ?? null);
+    return current;
+  }
+
+  /** The state after all of `rows` (resolved when they disagree), as a state group. */
+  private stateAfterAll(roomId: string, rows: EventRow[]): { ids: StateIds; group: number | null } {
+    const withState = rows.filter((r) => r.state_group !== null);
+    if (withState.length === 0) return { ids: this.storage.state.currentState(roomId), group: null };
+    if (withState.length === 1) {
+      return { ids: this.storage.state.getGroup(withState[0].state_group!), group: withState[0].state_group };
+    }
+    const groups = [...new Set(withState.map((r) => r.state_group!))];
+    if (groups.length === 1) return { ids: this.storage.state.getGroup(groups[0]), group: groups[0] };
+    const resolved = resolveState(groups.map((g) => this.loader.stateEvents(this.storage.state.getGroup(g))));
+    const ids: StateIds = new Map([...resolved].map(([k, e]) => [k, e.event_id]));
+    return { ids, group: this.storage.state.createGroup(roomId, ids, groups[0]) };
+  }
+
+  /** State before a remote event from its prev_events, or null when we lack some of them. */
+  stateFromPrevEvents(pdu: Pdu): { ids: StateIds; group: number | null } | null {
+    const rows: EventRow[] = [];
+    for (const [id] of pdu.prev_events) {
+      const row = this.storage.events.getEvent(id);
+      if (!row || row.state_group === null) return null;
+      rows.push(row);
+    }
+    if (rows.length === 0) return pdu.type === 'm.room.create' ? { ids: new Map(), group: null } : null;
+    return this.stateAfterAll(pdu.room_id, rows);
+  }
+
+  /** An outlier is judged by its own auth_events only. */
+  private authEventsState(pdu: Pdu): StateMap<Pdu> {
+    const out: StateMap<Pdu> = new Map();
+    for (const [id] of pdu.auth_events) {
+      const ev = this.loader.pdu(id);
+      if (ev && ev.state_key !== undefined) out.set(stateKey(ev.type, ev.state_key), ev);
+    }
+    return out;
+  }
+
+  private applyRedactions(pdu: Pdu, rejected: string | null): void {
+    const { events } = this.storage;
+    if (!rejected && pdu.type === 'm.room.redaction' && typeof pdu.redacts === 'string') {
+      events.recordRedaction(pdu.event_id, pdu.redacts);
+    }
+    // A redaction may have arrived before the event it targets.
+    const earlier = events.redactionsOf(pdu.event_id);
+    if (earlier.length) events.recordRedaction(earlier[0], pdu.event_id);
+  }
+
+  private referenceHashes = new Map<string, string>();
+
+  private referenceHash(row: EventRow): string {
+    let h = this.referenceHashes.get(row.event_id);
+    if (!h) {
+      h = computeReferenceHash(this.loader.fromRow(row));
+      if (this.referenceHashes.size > 10_000) this.referenceHashes.clear();
+      this.referenceHashes.set(row.event_id, h);
+    }
+    return h;
+  }
+
+  private persistedFromRow(row: EventRow): PersistedEvent {
+    return {
+      pdu: this.loader.fromRow(row), streamOrdering: row.stream_ordering, outlier: !!row.outlier, backfilled: (row.stream_ordering ?? 0) < 0,
+      rejected: row.rejected_reason, stateBefore: null, currentState: null, ageTs: row.age_ts,
+    };
+  }
+
+  private runAfterCommit(ev: PersistedEvent): void {
+    for (const h of this.afterCommit) {
+      try {
+        h(ev);
+      } catch {
+        // A listener's failure must not fail a committed write; listeners log their own errors.
+      }
+    }
+  }
+}
+
+function assertAuthorised(pdu: Pdu, state: StateMap<Pdu>): void {
+  try {
+    checkEventSize(pdu);
+    checkEventAuth(pdu, state);
+  } catch (e) {
+    if (e instanceof AuthError) {
+      throw e.status === 400 ? new MatrixError(400, 'M_UNKNOWN', e.message) : forbidden(e.message);
+    }
+    if (e instanceof Error && e.name === 'EventTooLargeError') throw tooLarge(e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,259 @@
+import type { Storage } from '../storage/index.js';
+import type { Requester } from '../accounts/auth.js';
+import type { Pdu, JsonObject, StateMap } from '../events/index.js';
+import { defaultPowerLevelsContent, isValidUserId, makeRoomId, randomString, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
+import { MatrixError, badJson, forbidden, notFound } from '../errors.js';
+import type { EventPersister } from './persist.js';
+
+/** What rooms need from federation and application services; filled in by those modules. */
+export interface RoomHooks {
+  /** Ask application services about an unknown local alias (they may create the room). */
+  queryAppserviceAlias?: (alias: string) => Promise<boolean>;
+  /** Resolve an alias on another server. */
+  queryRemoteAlias?: (alias: string) => Promise<{ room_id: string; servers: string[] } | null>;
+  /** Join a room this server is not in, through one of `servers`. Returns when joined. */
+  joinRemoteRoom?: (roomId: string, userId: string, servers: string[]) => Promise<void>;
+  /** Invite a user on another server (the invitee's server countersigns). Returns the event id. */
+  inviteRemoteUser?: (roomId: string, sender: string, target: string) => Promise<string>;
+  /** Throws M_EXCLUSIVE when the alias belongs to an application service the requester is not. */
+  checkAliasExclusive?: (alias: string, requester: Requester) => void;
+}
+
+export interface CreateRoomBody {
+  visibility?: unknown;
+  room_alias_name?: unknown;
+  name?: unknown;
+  topic?: unknown;
+  invite?: unknown;
+  preset?: unknown;
+  initial_state?: unknown;
+}
+
+const MEMBERSHIP_FOR_ACTION = { invite: 'invite', leave: 'leave', ban: 'ban', kick: 'leave', unban: 'leave' } as const;
+export type MembershipAction = keyof typeof MEMBERSHIP_FOR_ACTION;
+
+export class RoomService {
+  hooks: RoomHooks = {};
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly persister: EventPersister,
+    private readonly serverName: string,
+    private readonly clock: () => number,
+  ) {}
+
+  async createRoom(requester: Requester, body: CreateRoomBody): Promise<{ room_id: string; room_alias?: string }> {
+    const visibility = body.visibility ?? 'public'; // Synapse 0.10's v1 servlet default
+    if (visibility !== 'public' && visibility !== 'private') throw badJson("'visibility' must be public or private");
+    const preset = body.preset ?? (visibility === 'public' ? 'public_chat' : 'private_chat');
+    if (preset !== 'public_chat' && preset !== 'private_chat' && preset !== 'trusted_private_chat') throw badJson('Unknown preset');
+    const invites = body.invite ?? [];
+    if (!Array.isArray(invites) || !invites.every((u) => typeof u === 'string' && isValidUserId(u))) {
+      throw badJson("'invite' must be a list of user ids");
+    }
+    const initialState = parseInitialState(body.initial_state);
+    let alias: string | undefined;
+    if (body.room_alias_name !== undefined) {
+      if (typeof body.room_alias_name !== 'string' || body.room_alias_name === '' || /[\s:#]/.test(body.room_alias_name)) {
+        throw new MatrixError(400, 'M_UNKNOWN', 'Invalid characters in room alias');
+      }
+      alias = `#${body.room_alias_name}:${this.serverName}`;
+      this.hooks.checkAliasExclusive?.(alias, requester);
+      if (this.storage.rooms.getAlias(alias)) throw new MatrixError(400, 'M_UNKNOWN', 'Room alias already taken');
+    }
+    for (const k of ['name', 'topic'] as const) {
+      if (body[k] !== undefined && typeof body[k] !== 'string') throw badJson(`'${k}' must be a string`);
+    }
+
+    const roomId = makeRoomId(this.serverName, () => randomString(18));
+    const creator = requester.userId;
+    const send = (type: string, content: JsonObject, sk: string | undefined = '') =>
+      this.persister.createLocalEvent({ type, room_id: roomId, sender: creator, content, state_key: sk });
+    this.storage.rooms.createRoom(roomId, creator, visibility === 'public', this.clock());
+    const has = (type: string) => initialState.some((s) => s.type === type && s.state_key === '');
+    send('m.room.create', { creator });
+    send('m.room.member', this.joinContent(creator), creator);
+    if (!has('m.room.power_levels')) send('m.room.power_levels', defaultPowerLevelsContent(creator) as JsonObject);
+    const isPublic = preset === 'public_chat';
+    if (!has('m.room.join_rules')) send('m.room.join_rules', { join_rule: isPublic ? 'public' : 'invite' });
+    if (!has('m.room.history_visibility')) send('m.room.history_visibility', { history_visibility: isPublic ? 'shared' : 'invited' });
+    for (const s of initialState) send(s.type, s.content, s.state_key);
+    if (typeof body.name === 'string') send('m.room.name', { name: body.name });
+    if (typeof body.topic === 'string') send('m.room.topic', { topic: body.topic });
+    for (const target of invites as string[]) await this.invite(requester, roomId, target);
+    if (alias) {
+      if (!this.storage.rooms.createAlias(alias, roomId, creator, [this.serverName])) {
+        throw new MatrixError(400, 'M_UNKNOWN', 'Room alias already taken');
+      }
+      send('m.room.aliases', { aliases: [alias] }, this.serverName);
+      return { room_id: roomId, room_alias: alias };
+    }
+    return { room_id: roomId };
+  }
+
+  /** Resolves `#alias` (locally, via application services, or remotely) or passes a room id through. */
+  async resolveRoom(roomIdOrAlias: string): Promise<{ room_id: string; servers: string[] }> {
+    if (!roomIdOrAlias.startsWith('#')) {
+      if (!roomIdOrAlias.startsWith('!') || !roomIdOrAlias.includes(':')) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid room id or alias');
+      return { room_id: roomIdOrAlias, servers: [serverOf(roomIdOrAlias)] };
+    }
+    const found = await this.lookupAlias(roomIdOrAlias);
+    if (!found) throw notFound(`Room alias ${roomIdOrAlias} not found`);
+    return found;
+  }
+
+  async lookupAlias(alias: string): Promise<{ room_id: string; servers: string[] } | null> {
+    if (!alias.includes(':')) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid room alias');
+    if (serverOf(alias) !== this.serverName) {
+      return this.hooks.queryRemoteAlias ? this.hooks.queryRemoteAlias(alias) : null;
+    }
+    let row = this.storage.rooms.getAlias(alias);
+    if (!row && this.hooks.queryAppserviceAlias && (await this.hooks.queryAppserviceAlias(alias))) {
+      row = this.storage.rooms.getAlias(alias);
+    }
+    if (!row) return null;
+    const servers = [...new Set([...row.servers, ...this.joinedServers(row.room_id)])];
+    servers.sort((a, b) => (a === this.serverName ? -1 : b === this.serverName ? 1 : 0));
+    return { room_id: row.room_id, servers };
+  }
+
+  async join(requester: Requester, roomIdOrAlias: string): Promise<{ room_id: string }> {
+    const { room_id, servers } = await this.resolveRoom(roomIdOrAlias);
+    const local = this.storage.events.forwardExtremities(room_id).length > 0;
+    const hereJoined = local && this.storage.state.membersWith(room_id, 'join').some((u) => serverOf(u) === this.serverName);
+    if (!hereJoined) {
+      const remote = servers.filter((s) => s !== this.serverName);
+      const invite = this.inviterServer(room_id, requester.userId);
+      if (invite) remote.unshift(invite);
+      if (remote.length && this.hooks.joinRemoteRoom) {
+        await this.hooks.joinRemoteRoom(room_id, requester.userId, [...new Set(remote)]);
+        return { room_id };
+      }
+      if (!local) throw notFound('Unknown room');
+    }
+    this.persister.createLocalEvent({
+      type: 'm.room.member', room_id, sender: requester.userId, state_key: requester.userId,
+      content: this.joinContent(requester.userId),
+    });
+    return { room_id };
+  }
+
+  /** invite / leave / ban / kick / unban. Repeating the current membership is a no-op, as in Synapse. */
+  async membership(requester: Requester, roomId: string, action: MembershipAction, target: string, reason?: string): Promise<void> {
+    if (!isValidUserId(target)) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid user_id');
+    this.requireRoom(roomId);
+    const membership = MEMBERSHIP_FOR_ACTION[action];
+    const current = this.storage.state.membershipOf(roomId, target);
+    if (current === membership) return;
+    if (action === 'invite') return void (await this.invite(requester, roomId, target));
+    if (action === 'unban' && current !== 'ban') return;
+    const content: JsonObject = { membership };
+    if (reason !== undefined && action !== 'leave') content.reason = reason;
+    this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: requester.userId, state_key: target, content });
+  }
+
+  async invite(requester: Requester, roomId: string, target: string): Promise<void> {
+    if (this.storage.state.membershipOf(roomId, target) === 'invite') return;
+    if (serverOf(target) !== this.serverName && this.hooks.inviteRemoteUser) {
+      await this.hooks.inviteRemoteUser(roomId, requester.userId, target);
+      return;
+    }
+    this.persister.createLocalEvent({
+      type: 'm.room.member', room_id: roomId, sender: requester.userId, state_key: target, content: { membership: 'invite' },
+    });
+  }
+
+  sendEvent(requester: Requester, roomId: string, type: string, content: unknown, txn?: { txnId: string; path: string }): { event_id: string } {
+    if (txn) {
+      const previous = this.storage.clientTxns.get(requester.tokenHash, txn.path, txn.txnId);
+      if (previous) return previous as { event_id: string };
+    }
+    const body = asContent(content);
+    if (type === 'm.room.message' && (typeof body.msgtype !== 'string' || typeof body.body !== 'string')) {
+      throw badJson("m.room.message needs string 'msgtype' and 'body'");
+    }
+    this.requireRoom(roomId);
+    const ev = this.persister.createLocalEvent(
+      { type, room_id: roomId, sender: requester.userId, content: body },
+      { txn: txn && { tokenHash: requester.tokenHash, path: txn.path, txnId: txn.txnId } },
+    );
+    return { event_id: ev.pdu.event_id };
+  }
+
+  setState(requester: Requester, roomId: string, type: string, stateKeyValue: string, content: unknown): { event_id: string } {
+    const body = asContent(content);
+    if (type === 'm.room.member') {
+      const m = body.membership;
+      if (typeof m !== 'string') throw badJson("m.room.member needs 'membership'");
+    }
+    this.requireRoom(roomId);
+    const ev = this.persister.createLocalEvent({ type, room_id: roomId, sender: requester.userId, content: body, state_key: stateKeyValue });
+    return { event_id: ev.pdu.event_id };
+  }
+
+  redact(requester: Requester, roomId: string, eventId: string, content: unknown, txn?: { txnId: string; path: string }): { event_id: string } {
+    if (txn) {
+      const previous = this.storage.clientTxns.get(requester.tokenHash, txn.path, txn.txnId);
+      if (previous) return previous as { event_id: string };
+    }
+    const body = content === undefined ? {} : asContent(content);
+    this.requireRoom(roomId);
+    const ev = this.persister.createLocalEvent(
+      { type: 'm.room.redaction', room_id: roomId, sender: requester.userId, content: body, redacts: eventId },
+      {
+        txn: txn && { tokenHash: requester.tokenHash, path: txn.path, txnId: txn.txnId },
+        // v0.12 rule: redact level, or your own event.
+        check: (pdu: Pdu, state: StateMap<Pdu>) => {
+          if (userPowerLevel(pdu.sender, state) >= namedLevel('redact', 50, state)) return;
+          const target = this.storage.events.getEvent(eventId);
+          if (!target || target.sender !== pdu.sender || target.room_id !== roomId) {
+            throw forbidden("You don't have permission to redact events");
+          }
+        },
+      },
+    );
+    return { event_id: ev.pdu.event_id };
+  }
+
+  /** Content of a join: the user's profile, as Synapse filled it in for local joins. */
+  joinContent(userId: string): JsonObject {
+    const p = this.storage.users.getProfile(userId);
+    const content: JsonObject = { membership: 'join' };
+    if (p?.displayname != null) content.displayname = p.displayname;
+    if (p?.avatar_url != null) content.avatar_url = p.avatar_url;
+    return content;
+  }
+
+  joinedServers(roomId: string): string[] {
+    return [...new Set(this.storage.state.membersWith(roomId, 'join').map(serverOf))];
+  }
+
+  requireRoom(roomId: string): void {
+    if (this.storage.events.forwardExtremities(roomId).length === 0) throw notFound(`Unknown room ${roomId}`);
+  }
+
+  /** The server of whoever invited this user, the one place a remote room is known to live. */
+  private inviterServer(roomId: string, userId: string): string | null {
+    const id = this.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
+    const ev = id ? this.persister.loader.pdu(id) : undefined;
+    return ev && (ev.content as JsonObject).membership === 'invite' ? serverOf(ev.sender) : null;
+  }
+}
+
+function asContent(content: unknown): JsonObject {
+  if (content === undefined || content === null || typeof content !== 'object' || Array.isArray(content)) {
+    throw new MatrixError(400, 'M_NOT_JSON', 'Content must be a JSON object.');
+  }
+  return content as JsonObject;
+}
+
+function parseInitialState(v: unknown): { type: string; state_key: string; content: JsonObject }[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw badJson("'initial_state' must be a list");
+  return v.map((s) => {
+    if (!s || typeof s !== 'object' || typeof s.type !== 'string' || typeof s.content !== 'object' || s.content === null) {
+      throw badJson("each 'initial_state' entry needs 'type' and 'content'");
+    }
+    return { type: s.type, state_key: typeof s.state_key === 'string' ? s.state_key : '', content: s.content };
+  });
+}

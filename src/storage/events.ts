@@ -1,0 +1,176 @@
+import type { Db } from './db.js';
+
+export interface EventRow {
+  event_id: string;
+  stream_ordering: number | null;
+  room_id: string;
+  type: string;
+  state_key: string | null;
+  sender: string;
+  depth: number;
+  origin_server_ts: number;
+  received_ts: number;
+  age_ts: number;
+  json: string;
+  outlier: number;
+  rejected_reason: string | null;
+  redacted_by: string | null;
+  hash_mismatch: number;
+  state_group_before: number | null;
+  state_group: number | null;
+}
+
+export type NewEventRow = Omit<EventRow, 'redacted_by'> & { redacted_by?: string | null };
+
+export class EventsStore {
+  private readonly insert;
+  private readonly select;
+  private readonly insertEdge;
+  private readonly insertAuth;
+  private readonly selectPrevIds;
+  private readonly selectAuthIds;
+  private readonly selectExtremities;
+  private readonly deleteExtremity;
+  private readonly insertExtremity;
+  private readonly insertBackwardExt;
+  private readonly deleteBackwardExt;
+  private readonly selectBackwardExt;
+  private readonly insertRedaction;
+  private readonly selectRedactionsOf;
+  private readonly markRedacted;
+  private readonly streamRange;
+  private readonly topoBackward;
+  private readonly topoForward;
+  private readonly maxStream;
+  private readonly minStream;
+  private readonly upgradeOutlierStmt;
+  private readonly hasChildStmt;
+  private streamPos: number;
+  private backfillPos: number;
+
+  constructor(db: Db) {
+    this.insert = db.prepare(`INSERT INTO events (event_id, stream_ordering, room_id, type, state_key, sender, depth,
+      origin_server_ts, received_ts, age_ts, json, outlier, rejected_reason, redacted_by, hash_mismatch,
+      state_group_before, state_group) VALUES (@event_id, @stream_ordering, @room_id, @type, @state_key, @sender,
+      @depth, @origin_server_ts, @received_ts, @age_ts, @json, @outlier, @rejected_reason, @redacted_by,
+      @hash_mismatch, @state_group_before, @state_group)`);
+    this.select = db.prepare('SELECT * FROM events WHERE event_id = ?');
+    this.insertEdge = db.prepare('INSERT OR IGNORE INTO event_edges (event_id, prev_event_id, room_id) VALUES (?, ?, ?)');
+    this.insertAuth = db.prepare('INSERT OR IGNORE INTO event_auth (event_id, auth_event_id) VALUES (?, ?)');
+    this.selectPrevIds = db.prepare('SELECT prev_event_id FROM event_edges WHERE event_id = ?');
+    this.selectAuthIds = db.prepare('SELECT auth_event_id FROM event_auth WHERE event_id = ?');
+    this.selectExtremities = db.prepare('SELECT event_id FROM event_forward_extremities WHERE room_id = ?');
+    this.deleteExtremity = db.prepare('DELETE FROM event_forward_extremities WHERE room_id = ? AND event_id = ?');
+    this.insertExtremity = db.prepare('INSERT OR IGNORE INTO event_forward_extremities (room_id, event_id) VALUES (?, ?)');
+    this.insertBackwardExt = db.prepare('INSERT OR IGNORE INTO event_backward_extremities (room_id, event_id) VALUES (?, ?)');
+    this.deleteBackwardExt = db.prepare('DELETE FROM event_backward_extremities WHERE event_id = ?');
+    this.selectBackwardExt = db.prepare('SELECT event_id FROM event_backward_extremities WHERE room_id = ?');
+    this.insertRedaction = db.prepare('INSERT OR IGNORE INTO redactions (event_id, redacts) VALUES (?, ?)');
+    this.selectRedactionsOf = db.prepare('SELECT event_id FROM redactions WHERE redacts = ?');
+    this.markRedacted = db.prepare('UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL');
+    this.streamRange = db.prepare(`SELECT * FROM events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ?
+      AND outlier = 0 AND rejected_reason IS NULL ORDER BY stream_ordering LIMIT ?`);
+    this.topoBackward = db.prepare(`SELECT * FROM events WHERE room_id = ? AND outlier = 0 AND rejected_reason IS NULL
+      AND stream_ordering IS NOT NULL AND (depth < @depth OR (depth = @depth AND stream_ordering < @stream))
+      ORDER BY depth DESC, stream_ordering DESC LIMIT @limit`);
+    this.topoForward = db.prepare(`SELECT * FROM events WHERE room_id = ? AND outlier = 0 AND rejected_reason IS NULL
+      AND stream_ordering IS NOT NULL AND (depth > @depth OR (depth = @depth AND stream_ordering > @stream))
+      ORDER BY depth ASC, stream_ordering ASC LIMIT @limit`);
+    this.maxStream = db.prepare('SELECT max(stream_ordering) AS m FROM events');
+    this.minStream = db.prepare('SELECT min(stream_ordering) AS m FROM events');
+    this.upgradeOutlierStmt = db.prepare(`UPDATE events SET outlier = 0, stream_ordering = ?, state_group_before = ?,
+      state_group = ?, rejected_reason = ? WHERE event_id = ?`);
+    this.hasChildStmt = db.prepare('SELECT 1 FROM event_edges WHERE prev_event_id = ? LIMIT 1');
+    this.streamPos = (this.maxStream.get() as { m: number | null }).m ?? 0;
+    if (this.streamPos < 0) this.streamPos = 0;
+    this.backfillPos = Math.min(0, (this.minStream.get() as { m: number | null }).m ?? 0);
+  }
+
+  /** The live stream position of the newest event. */
+  currentStreamOrdering(): number {
+    return this.streamPos;
+  }
+
+  /** Allocates the next live position; call inside the transaction that inserts the event. */
+  allocateStreamOrdering(): number {
+    return ++this.streamPos;
+  }
+
+  /** Backfilled history gets decreasing negative positions so it never shows up as "new". */
+  allocateBackfillOrdering(): number {
+    return --this.backfillPos;
+  }
+
+  insertEvent(row: NewEventRow, prevEventIds: string[], authEventIds: string[]): void {
+    this.insert.run({ redacted_by: null, ...row });
+    for (const p of prevEventIds) this.insertEdge.run(row.event_id, p, row.room_id);
+    for (const a of authEventIds) this.insertAuth.run(row.event_id, a);
+  }
+
+  /** An event first stored as an outlier (e.g. from an auth chain) later joins the room's timeline. */
+  upgradeOutlier(eventId: string, streamOrdering: number, groupBefore: number | null, groupAfter: number | null, rejected: string | null): void {
+    this.upgradeOutlierStmt.run(streamOrdering, groupBefore, groupAfter, rejected, eventId);
+  }
+
+  getEvent(eventId: string): EventRow | undefined {
+    return this.select.get(eventId) as EventRow | undefined;
+  }
+
+  hasEvent(eventId: string): boolean {
+    return this.select.get(eventId) !== undefined;
+  }
+
+  prevEventIds(eventId: string): string[] {
+    return (this.selectPrevIds.all(eventId) as { prev_event_id: string }[]).map((r) => r.prev_event_id);
+  }
+
+  authEventIds(eventId: string): string[] {
+    return (this.selectAuthIds.all(eventId) as { auth_event_id: string }[]).map((r) => r.auth_event_id);
+  }
+
+  hasChildren(eventId: string): boolean {
+    return this.hasChildStmt.get(eventId) !== undefined;
+  }
+
+  forwardExtremities(roomId: string): string[] {
+    return (this.selectExtremities.all(roomId) as { event_id: string }[]).map((r) => r.event_id);
+  }
+
+  /** The new event replaces its prev_events as a forward extremity. */
+  updateForwardExtremities(roomId: string, eventId: string, prevEventIds: string[]): void {
+    for (const p of prevEventIds) this.deleteExtremity.run(roomId, p);
+    this.insertExtremity.run(roomId, eventId);
+  }
+
+  addBackwardExtremity(roomId: string, eventId: string): void {
+    this.insertBackwardExt.run(roomId, eventId);
+  }
+
+  removeBackwardExtremity(eventId: string): void {
+    this.deleteBackwardExt.run(eventId);
+  }
+
+  backwardExtremities(roomId: string): string[] {
+    return (this.selectBackwardExt.all(roomId) as { event_id: string }[]).map((r) => r.event_id);
+  }
+
+  recordRedaction(redactionId: string, redacts: string): void {
+    this.insertRedaction.run(redactionId, redacts);
+    this.markRedacted.run(redactionId, redacts);
+  }
+
+  /** Redactions that arrived before the event they target. */
+  redactionsOf(eventId: string): string[] {
+    return (this.selectRedactionsOf.all(eventId) as { event_id: string }[]).map((r) => r.event_id);
+  }
+
+  roomEventsInStreamRange(roomId: string, fromExclusive: number, toInclusive: number, limit: number): EventRow[] {
+    return this.streamRange.all(roomId, fromExclusive, toInclusive, limit) as EventRow[];
+  }
+
+  /** Timeline in topological order, strictly before/after (depth, stream) — for /messages. */
+  roomEventsTopological(roomId: string, depth: number, stream: number, dir: 'b' | 'f', limit: number): EventRow[] {
+    const stmt = dir === 'b' ? this.topoBackward : this.topoForward;
+    return stmt.all(roomId, { depth, stream, limit }) as EventRow[];
+  }
+}

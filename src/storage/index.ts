@@ -1,0 +1,36 @@
+import { openDatabase, type Db } from './db.js';
+import { UsersStore } from './users.js';
+import { ClientTxnsStore } from './client-txns.js';
+import { RoomsStore } from './rooms.js';
+import { EventsStore } from './events.js';
+import { StateStore } from './state.js';
+
+/** Every table group behind one handle; services get this, never the raw database. */
+export class Storage {
+  readonly users: UsersStore;
+  readonly clientTxns: ClientTxnsStore;
+  readonly rooms: RoomsStore;
+  readonly events: EventsStore;
+  readonly state: StateStore;
+
+  constructor(readonly db: Db) {
+    this.users = new UsersStore(db);
+    this.clientTxns = new ClientTxnsStore(db);
+    this.rooms = new RoomsStore(db);
+    this.events = new EventsStore(db);
+    this.state = new StateStore(db);
+  }
+
+  /** Runs fn in one synchronous SQLite transaction (never across an await). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export function openStorage(path: string): Storage {
+  return new Storage(openDatabase(path));
+}

@@ -1,0 +1,42 @@
+/**
+ * Wakes waiting long-polls. It carries no data: a woken /events request re-reads the
+ * streams from its token, so a wake-up can never be lost or duplicated.
+ */
+export class Notifier {
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  /** Resolves when `userId` is notified, after `timeoutMs`, or when `signal` aborts. */
+  wait(userId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(userId);
+      if (!set) this.waiters.set(userId, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        set!.delete(done);
+        if (set!.size === 0 && this.waiters.get(userId) === set) this.waiters.delete(userId);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
+      set.add(done);
+    });
+  }
+
+  notifyUsers(userIds: Iterable<string>): void {
+    for (const u of userIds) {
+      const set = this.waiters.get(u);
+      if (set) for (const wake of [...set]) wake();
+    }
+  }
+
+  notifyAll(): void {
+    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+  }
+
+  waitingCount(): number {
+    let n = 0;
+    for (const s of this.waiters.values()) n += s.size;
+    return n;
+  }
+}
