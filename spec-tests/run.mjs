@@ -5,8 +5,13 @@ import { readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs
 import { join } from 'node:path';
 
 const results = '.tap/test-results';
-rmSync(results, { recursive: true, force: true });
 const args = process.argv.slice(2);
+const targets = args.filter((a) => !a.startsWith('-'));
+// Only the results of what this run executes (several runs may share the folder while developing).
+const resultPaths = (targets.length ? targets : ['spec-tests']).map((p) =>
+  join(results, p.replace(/\/+$/, '')) + (p.endsWith('.ts') ? '.tap' : ''),
+);
+for (const p of resultPaths) rmSync(p, { recursive: true, force: true });
 const run = spawnSync(
   'node_modules/.bin/tap',
   ['--disable-coverage', '--allow-incomplete-coverage', '--timeout=300', ...(args.length ? args : ['spec-tests'])],
@@ -15,6 +20,7 @@ const run = spawnSync(
 
 function* tapFiles(dir) {
   if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) return;
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) yield* tapFiles(p);
@@ -25,7 +31,8 @@ function* tapFiles(dir) {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const file of tapFiles(results)) {
+const files = resultPaths.flatMap((p) => (p.endsWith('.tap') ? (existsSync(p) ? [p] : []) : [...tapFiles(p)]));
+for (const file of files) {
   const lines = readFileSync(file, 'utf8').split('\n');
   let seen = 0;
   for (const line of lines) {

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Homeserver } from './homeserver.js';
 import { setupServer, requestSerializers } from './http/server-setup.js';
 import { keyRoutes } from './http/keys.js';
@@ -11,10 +11,10 @@ const ROUTE_MODULES: RouteModule[] = [keyRoutes, clientRoomRoutes];
 
 /** Builds the Fastify app for a homeserver; listening is the caller's business (main.ts, tests). */
 export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {
-  const app = Fastify({
-    loggerInstance: hs.log.child({ component: 'http' }),
+  const app: FastifyInstance = Fastify({
+    loggerInstance: hs.log.child({ component: 'http' }) as FastifyBaseLogger,
     // Fastify's own request log prints the raw URL, access_token included: we log our own line.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 8 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
     requestIdHeader: false,

@@ -143,6 +143,8 @@ function parseSize(v: number | string, path: string): number {
 export interface GenerateOptions {
   serverName: string;
   port?: number;
+  /** The committed sample leaves the shared secret out; generated configs get a fresh one. */
+  withSecret?: boolean;
 }
 
 /** The commented default config written on first start or by --generate-config. */
@@ -182,7 +184,7 @@ appservice:
 
 enable_registration: true
 # Lets an admin script register users with an HMAC (org.matrix.login.shared_secret).
-registration_shared_secret: "${randomBytes(24).toString('base64url')}"
+registration_shared_secret: ${opts.withSecret === false ? 'null' : `"${randomBytes(24).toString('base64url')}"`}
 
 # Per-user token bucket for sending events (Synapse defaults: 0.2/s, burst 10).
 rate_limiting:

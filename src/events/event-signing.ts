@@ -16,7 +16,7 @@ export function hashAndSignEvent<T extends JsonObject>(event: T, serverName: str
   const oldHashes = isJsonObject(event.hashes) ? event.hashes : {};
   const hashed: JsonObject = { ...event, hashes: { ...oldHashes, sha256: computeContentHash(event) } };
   const signed = signJson(signableForm(hashed), serverName, key);
-  return { ...hashed, signatures: signed.signatures } as T;
+  return { ...hashed, signatures: signed.signatures } as unknown as T;
 }
 
 export function verifyEventSignature(

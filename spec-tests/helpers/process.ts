@@ -1,0 +1,38 @@
+// The server as a user runs it: `tsx src/main.ts` in a child process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+export interface RunningServer {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves when the log says the server is running. */
+  ready: Promise<void>;
+  exit: Promise<number | null>;
+}
+
+export function runCli(args: string[], cwd: string): RunningServer {
+  const child = spawn(TSX, [join(ROOT, 'src', 'main.ts'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let resolveReady!: () => void;
+  let rejectReady!: (e: Error) => void;
+  const ready = new Promise<void>((res, rej) => {
+    resolveReady = res;
+    rejectReady = rej;
+  });
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('homeserver running')) resolveReady();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exit = once(child, 'exit').then(([code]) => {
+    rejectReady(new Error(`server exited (${code}) before it was ready:\n${out}`));
+    return code as number | null;
+  });
+  ready.catch(() => {});
+  return { child, output: () => out, ready, exit };
+}

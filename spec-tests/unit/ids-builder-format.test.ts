@@ -1,0 +1,113 @@
+import t from 'tap';
+import {
+  buildEvent, checkContentHash, computeReferenceHash, eventRef, hashAndSignEvent, isValidEventId, isValidRoomAlias,
+  isValidRoomId, isValidUserId, localpartOf, makeEventId, makeRoomId, randomString, serverOf, splitStateKey,
+  stateKey, toClientEvent,
+} from '../../src/events/index.js';
+import { generateSigningKey } from '../../src/crypto/index.js';
+
+t.test('serverOf takes everything after the first colon', async (t) => {
+  t.equal(serverOf('@a:example.org'), 'example.org');
+  t.equal(serverOf('$1:example.org:8448'), 'example.org:8448');
+  t.throws(() => serverOf('nocolon'));
+});
+
+const ids: [string, (s: unknown) => boolean, unknown, boolean][] = [
+  ['user', isValidUserId, '@alice:example.org', true],
+  ['user with port', isValidUserId, '@alice:example.org:8448', true],
+  ['user with IPv6', isValidUserId, '@a:[::1]:8448', true],
+  ['user no localpart', isValidUserId, '@:example.org', false],
+  ['user no server', isValidUserId, '@alice', false],
+  ['user bad sigil', isValidUserId, '!alice:example.org', false],
+  ['user too long', isValidUserId, '@' + 'a'.repeat(250) + ':hs.org', false],
+  ['user not a string', isValidUserId, 42, false],
+  ['room', isValidRoomId, '!abcdef:hs', true],
+  ['room bad server', isValidRoomId, '!abc:bad server', false],
+  ['alias', isValidRoomAlias, '#lounge:hs', true],
+  ['alias as room', isValidRoomId, '#lounge:hs', false],
+  ['event', isValidEventId, '$1441203262431AbCdE:example.org', true],
+  ['event no sigil', isValidEventId, '1441:example.org', false],
+];
+for (const [name, fn, input, want] of ids) {
+  t.test(`id validation: ${name}`, async (t) => t.equal(fn(input), want));
+}
+
+t.test('id helpers', async (t) => {
+  t.equal(localpartOf('@alice:hs:8448'), 'alice');
+  t.throws(() => localpartOf('alice'));
+  t.equal(makeRoomId('hs', () => 'ABC'), '!ABC:hs');
+  t.equal(makeEventId('hs', 1441203262431, 3, 'AbCdE'), '$14412032624313AbCdE:hs');
+  t.match(randomString(18), /^[A-Za-z]{18}$/);
+  t.same(splitStateKey(stateKey('m.room.member', '@a:hs')), ['m.room.member', '@a:hs']);
+  t.same(splitStateKey(stateKey('t', '')), ['t', '']);
+  t.throws(() => splitStateKey('nokey'));
+});
+
+t.test('buildEvent: depth, refs, state fields', async (t) => {
+  const ev = buildEvent(
+    { type: 'm.room.topic', room_id: '!r:hs', sender: '@a:hs', content: { topic: 'x' }, state_key: '' },
+    {
+      eventId: '$e:hs', origin: 'hs', originServerTs: 1000,
+      prevEvents: [{ event_id: '$p1:hs', depth: 4, referenceHash: 'h1' }, { event_id: '$p2:hs', depth: 7, referenceHash: 'h2' }],
+      authEvents: [{ event_id: '$a:hs', referenceHash: 'ha' }],
+    },
+  );
+  t.equal(ev.depth, 8);
+  t.same(ev.prev_events, [['$p1:hs', { sha256: 'h1' }], ['$p2:hs', { sha256: 'h2' }]]);
+  t.same(ev.auth_events, [['$a:hs', { sha256: 'ha' }]]);
+  t.same(ev.prev_state, []);
+  t.equal(ev.state_key, '');
+  t.notOk('unsigned' in ev);
+  t.notOk('redacts' in ev);
+  const key = generateSigningKey();
+  const signed = hashAndSignEvent(ev, 'hs', key);
+  t.ok(checkContentHash(signed));
+  t.notOk(checkContentHash({ ...signed, content: { topic: 'y' } }));
+  t.notOk(checkContentHash({ ...signed, hashes: {} }));
+  t.ok(checkContentHash({ ...signed, hashes: { sha256: signed.hashes.sha256 + '=' } }), 'padded hash accepted');
+  t.same(eventRef(signed), ['$e:hs', { sha256: computeReferenceHash(signed) }]);
+});
+
+t.test('buildEvent: first event and redaction', async (t) => {
+  const opts = { eventId: '$e:hs', origin: 'hs', originServerTs: 1, prevEvents: [], authEvents: [] };
+  const create = buildEvent({ type: 'm.room.create', room_id: '!r:hs', sender: '@a:hs', content: { creator: '@a:hs' }, state_key: '' },
+    { ...opts, prevState: [['$x:hs', { sha256: 'q' }]] });
+  t.equal(create.depth, 1);
+  t.same(create.prev_state, [['$x:hs', { sha256: 'q' }]]);
+  const red = buildEvent({ type: 'm.room.redaction', room_id: '!r:hs', sender: '@a:hs', content: {}, redacts: '$v:hs' }, opts);
+  t.equal(red.redacts, '$v:hs');
+  t.notOk('state_key' in red);
+  t.notOk('prev_state' in red);
+});
+
+const pdu = {
+  auth_events: [], content: { body: 'hi' }, depth: 3, event_id: '$e:hs', hashes: { sha256: 'x' }, origin: 'hs',
+  origin_server_ts: 1000, prev_events: [], room_id: '!r:hs', sender: '@a:hs', signatures: {}, type: 'm.room.message',
+  unsigned: { age_ts: 1500, prev_content: { old: 1 } }, prev_state: [], custom_key: 7,
+};
+
+t.test('toClientEvent: v1 shape', async (t) => {
+  const ev = toClientEvent(pdu, { now: 2000 });
+  t.same(ev, {
+    content: { body: 'hi' }, event_id: '$e:hs', origin_server_ts: 1000, room_id: '!r:hs', sender: '@a:hs',
+    user_id: '@a:hs', type: 'm.room.message', age: 500, prev_content: { old: 1 }, custom_key: 7,
+  });
+});
+
+t.test('toClientEvent: options override and extras', async (t) => {
+  const ev = toClientEvent({ ...pdu, state_key: '', unsigned: { age: 42 } }, {
+    now: 2000, prevContent: { topic: 'old' }, replacesState: '$old:hs', redactedBecause: { event_id: '$r:hs' },
+    transactionId: 'txn1',
+  });
+  t.equal(ev.age, 42, 'age from unsigned.age');
+  t.equal(ev.state_key, '');
+  t.same(ev.prev_content, { topic: 'old' });
+  t.equal(ev.replaces_state, '$old:hs');
+  t.same(ev.redacted_because, { event_id: '$r:hs' });
+  t.same(ev.unsigned, { transaction_id: 'txn1' });
+  t.equal(toClientEvent(pdu, { now: 5000, ageTs: 4000 }).age, 1000, 'explicit ageTs wins');
+  const { unsigned: _u, ...noUnsigned } = pdu;
+  t.equal(toClientEvent(noUnsigned, { now: 5000 }).age, 4000, 'falls back to origin_server_ts');
+  t.equal(toClientEvent({ ...noUnsigned, sender: undefined, user_id: '@old:hs' }, { now: 0 }).sender, '@old:hs');
+  t.equal(toClientEvent({ ...pdu, redacts: '$x:hs' }, { now: 0 }).redacts, '$x:hs', 'redacts kept');
+});
