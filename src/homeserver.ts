@@ -9,6 +9,7 @@ import { EventPersister } from './rooms/persist.js';
 import { RoomService } from './rooms/room-service.js';
 import { Authenticator, type Requester } from './accounts/auth.js';
 import { Notifier } from './sync/notifier.js';
+import { Metrics } from './metrics.js';
 import type { JsonObject } from './events/index.js';
 
 export interface HomeserverOptions {
@@ -21,6 +22,7 @@ export class Homeserver {
   readonly rooms: RoomService;
   readonly auth: Authenticator;
   readonly notifier = new Notifier();
+  readonly metrics = new Metrics();
   /** sha256 of each TLS certificate we serve, published in our key response. */
   tlsFingerprints: { sha256: string }[] = [];
   /** Throws 429 M_LIMIT_EXCEEDED when a requester sends too fast (set by accounts/rate-limit). */
@@ -39,6 +41,7 @@ export class Homeserver {
     this.rooms = new RoomService(storage, this.persister, config.serverName, clock);
     this.auth = new Authenticator(storage);
     this.persister.afterCommit.push((ev) => {
+      this.metrics.eventsPersisted.inc({ origin: serverOfSender(ev.pdu.origin, config.serverName), outcome: ev.rejected ? 'rejected' : 'accepted' });
       const wake = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
       if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) wake.add(ev.pdu.state_key);
       this.notifier.notifyUsers(wake);
@@ -73,6 +76,10 @@ export class Homeserver {
   contentOf(eventId: string): JsonObject | undefined {
     return this.persister.loader.pdu(eventId)?.content as JsonObject | undefined;
   }
+}
+
+function serverOfSender(origin: string, us: string): string {
+  return origin === us ? 'local' : 'remote';
 }
 
 export function createLogger(level: string): Logger {

@@ -82,7 +82,7 @@ export class EventPersister {
         origin: this.serverName,
         originServerTs: now,
         prevEvents: prevRows.map((r) => ({ event_id: r.event_id, depth: r.depth, referenceHash: this.referenceHash(r) })),
-        authEvents: authEvents.map((e) => ({ event_id: e.event_id, referenceHash: computeReferenceHash(e) })),
+        authEvents: authEvents.map((e) => ({ event_id: e.event_id, referenceHash: this.referenceHashOf(e) })),
       });
       const pdu = hashAndSignEvent(built as unknown as Pdu, this.serverName, this.signingKey);
       let json: string;
@@ -207,17 +207,24 @@ export class EventPersister {
   private advanceRoom(pdu: Pdu, prevIds: string[], after: StateIds | null): StateIds {
     const { events, state } = this.storage;
     const roomId = pdu.room_id;
+    const before = events.forwardExtremities(roomId);
     events.updateForwardExtremities(roomId, pdu.event_id, prevIds);
     events.removeBackwardExtremity(pdu.event_id);
     for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
-    const extremities = events.forwardExtremities(roomId);
-    let current: StateIds;
-    if (extremities.length === 1 && extremities[0] === pdu.event_id && after) {
-      current = after;
-    } else {
-      current = this.stateAfterAll(roomId, extremities.map((id) => events.getEvent(id)!)).ids;
+    const membership = (id: string) => ((this.loader.pdu(id)?.content as JsonObject | undefined)?.membership as string) ?? null;
+    // The usual case: the event follows every extremity, so current state = state after it, and
+    // only its own key can have changed.
+    const followsAll = after !== null && before.every((id) => prevIds.includes(id));
+    if (followsAll) {
+      if (pdu.state_key !== undefined) state.setCurrentStateEntry(roomId, pdu.type, pdu.state_key, pdu.event_id, membership(pdu.event_id));
+      return after;
     }
-    state.setCurrentState(roomId, current, (id) => (this.loader.pdu(id)?.content as JsonObject | undefined)?.membership as string ?? null);
+    const extremities = events.forwardExtremities(roomId);
+    const current =
+      extremities.length === 1 && extremities[0] === pdu.event_id && after
+        ? after
+        : this.stateAfterAll(roomId, extremities.map((id) => events.getEvent(id)!)).ids;
+    state.setCurrentState(roomId, current, membership);
     return current;
   }
 
@@ -270,11 +277,16 @@ export class EventPersister {
   private referenceHashes = new Map<string, string>();
 
   private referenceHash(row: EventRow): string {
-    let h = this.referenceHashes.get(row.event_id);
+    return this.referenceHashOf(this.loader.fromRow(row));
+  }
+
+  /** Reference hashes are pure functions of stored events: computed once per event. */
+  private referenceHashOf(pdu: Pdu): string {
+    let h = this.referenceHashes.get(pdu.event_id);
     if (!h) {
-      h = computeReferenceHash(this.loader.fromRow(row));
+      h = computeReferenceHash(pdu);
       if (this.referenceHashes.size > 10_000) this.referenceHashes.clear();
-      this.referenceHashes.set(row.event_id, h);
+      this.referenceHashes.set(pdu.event_id, h);
     }
     return h;
   }

@@ -8,7 +8,7 @@ export type Db = Database.Database;
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 
 /** Opens (creating if needed) the SQLite file and brings its schema up to date. */
-export function openDatabase(path: string): Db {
+export function openDatabase(path: string, migrationsDir = MIGRATIONS_DIR): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -17,7 +17,12 @@ export function openDatabase(path: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    migrate(db, migrationsDir);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 

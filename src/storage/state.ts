@@ -123,6 +123,11 @@ export class StateStore {
     }
   }
 
+  /** Sets one entry of the room's current state. */
+  setCurrentStateEntry(roomId: string, type: string, sk: string, eventId: string, membership: string | null): void {
+    this.upsertCurrent.run(roomId, type, sk, eventId, type === 'm.room.member' ? membership : null);
+  }
+
   /** Rooms where the user's current membership is one of `memberships`. */
   roomsForUser(userId: string, memberships: string[]): { room_id: string; membership: string }[] {
     const rows = this.selectRoomsForUser.all(userId) as { room_id: string; membership: string }[];

@@ -1,0 +1,141 @@
+import t from 'tap';
+import {
+  AuthError, EventTooLargeError, checkEventAuth, checkEventSize, defaultPowerLevelsContent, type JsonObject,
+  type StateMap,
+} from '../../src/events/index.js';
+import { ALICE, BOB, CAROL, createEvent, ev, member, room, stateOf, withPowerLevels } from './fixtures.js';
+
+const DAVE = '@dave:hs';
+type Expect = 'allow' | 403 | 400;
+const pl = (extra: JsonObject) => ({ ...defaultPowerLevelsContent(ALICE), ...extra });
+const msg = (sender: string) => ev('m.room.message', sender, { body: 'hi', msgtype: 'm.text' });
+const state = (type: string, sender: string, content: JsonObject, key = '') => ev(type, sender, content, { state_key: key });
+const joined = (...users: string[]) => users.map((u) => member(u, u, 'join'));
+
+const cases: [string, StateMap<JsonObject>, JsonObject, Expect][] = [
+  // §1 top level
+  ['create is always allowed', new Map(), createEvent(), 'allow'],
+  ['no create in auth: room does not exist', stateOf(member(ALICE, ALICE, 'join')), msg(ALICE), 403],
+  ['no create: even a join is rejected', new Map(), member(BOB, BOB, 'join'), 403],
+  ['missing room_id', room(), { ...msg(ALICE), room_id: undefined }, 400],
+  ['missing sender', room(), { ...msg(ALICE), sender: undefined }, 400],
+  ['legacy user_id accepted as sender', room(), { ...msg(ALICE), sender: undefined, user_id: ALICE }, 'allow'],
+  ['overlong type', room(), { ...msg(ALICE), type: 'x'.repeat(256) }, 400],
+  ['aliases allowed from anyone', room(), state('m.room.aliases', CAROL, { aliases: [] }, 'other'), 'allow'],
+  ['m.federate false: remote sender rejected', stateOf(createEvent(ALICE, { 'm.federate': false }), ...joined(ALICE, CAROL)), msg(CAROL), 403],
+  ['m.federate false: remote join rejected', stateOf(createEvent(ALICE, { 'm.federate': false }), state('m.room.join_rules', ALICE, { join_rule: 'public' })), member(CAROL, CAROL, 'join'), 403],
+  ['m.federate false: local sender fine', stateOf(createEvent(ALICE, { 'm.federate': false }), ...joined(ALICE)), msg(ALICE), 'allow'],
+
+  // M0
+  ['creator first join right after create', stateOf(createEvent()), member(ALICE, ALICE, 'join', { prev: ['$create:hs'] }), 'allow'],
+  ['non-creator cannot use M0', stateOf(createEvent()), member(BOB, BOB, 'join', { prev: ['$create:hs'] }), 403],
+  ['creator join not right after create (invite rule default)', stateOf(createEvent()), member(ALICE, ALICE, 'join', { prev: ['$other:hs'] }), 403],
+
+  // M3 join
+  ['join a private (invite) room uninvited', room('invite'), member(BOB, BOB, 'join'), 403],
+  ['join with no join_rules event defaults to invite', stateOf(createEvent(), ...joined(ALICE)), member(BOB, BOB, 'join'), 403],
+  ['invited user can join', room('invite', member(ALICE, BOB, 'invite')), member(BOB, BOB, 'join'), 'allow'],
+  ['join a public room', room('public'), member(BOB, BOB, 'join'), 'allow'],
+  ['re-join while joined', room('invite', member(BOB, BOB, 'join')), member(BOB, BOB, 'join'), 'allow'],
+  ['ban beats join in a public room', room('public', member(ALICE, BOB, 'ban')), member(BOB, BOB, 'join'), 403],
+  ['ban beats an invite', room('invite', member(ALICE, BOB, 'ban')), member(BOB, BOB, 'join'), 403],
+  ['cannot force another user to join', room('public'), member(ALICE, BOB, 'join'), 403],
+  ['knock join rule refuses joins', room('knock'), member(BOB, BOB, 'join'), 403],
+  ['private join rule refuses joins', room('private', member(ALICE, BOB, 'invite')), member(BOB, BOB, 'join'), 403],
+
+  // M1 / leave
+  ['rejecting an invite is allowed', room('invite', member(ALICE, BOB, 'invite')), member(BOB, BOB, 'leave'), 'allow'],
+  ['invited user cannot invite others', room('invite', member(ALICE, BOB, 'invite')), member(BOB, DAVE, 'invite'), 403],
+  ['leave when not in room', room('public'), member(BOB, BOB, 'leave'), 403],
+  ['leaving yourself', room('public', ...joined(BOB)), member(BOB, BOB, 'leave'), 'allow'],
+  ['kick needs level > target', room('public', ...joined(BOB)), member(ALICE, BOB, 'leave'), 'allow'],
+  ['kick at equal level fails', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 100 } })), member(ALICE, BOB, 'leave'), 403],
+  ['kick by a level-0 member fails', room('public', ...joined(BOB, DAVE)), member(BOB, DAVE, 'leave'), 403],
+  ['kick needs the kick level', withPowerLevels(room('public', ...joined(BOB, DAVE)), pl({ users: { [ALICE]: 100, [BOB]: 40 }, kick: 50 })), member(BOB, DAVE, 'leave'), 403],
+  ['unban with ban level', room('public', member(ALICE, BOB, 'ban')), member(ALICE, BOB, 'leave'), 'allow'],
+  ['unban without ban level', withPowerLevels(room('public', ...joined(DAVE), member(ALICE, BOB, 'ban')), pl({ users: { [ALICE]: 100, [DAVE]: 10 }, kick: 0 })), member(DAVE, BOB, 'leave'), 403],
+
+  // M2 invite
+  ['invite by member at default invite level 0', room('invite', ...joined(BOB)), member(BOB, DAVE, 'invite'), 'allow'],
+  ['invite needs invite level', withPowerLevels(room('invite', ...joined(BOB)), pl({ invite: 50 })), member(BOB, DAVE, 'invite'), 403],
+  ['invite of a joined user', room('invite', ...joined(BOB)), member(ALICE, BOB, 'invite'), 403],
+  ['invite of a banned user', room('invite', member(ALICE, BOB, 'ban')), member(ALICE, BOB, 'invite'), 403],
+  ['re-invite is allowed by the rules', room('invite', member(ALICE, BOB, 'invite')), member(ALICE, BOB, 'invite'), 'allow'],
+  ['invite from outside the room', room('invite'), member(BOB, DAVE, 'invite'), 403],
+
+  // M5 ban, M6
+  ['ban by creator', room('public', ...joined(BOB)), member(ALICE, BOB, 'ban'), 'allow'],
+  ['ban of a user not in the room', room('public'), member(ALICE, DAVE, 'ban'), 'allow'],
+  ['ban without power', room('public', ...joined(BOB, DAVE)), member(BOB, DAVE, 'ban'), 403],
+  ['banning yourself fails', room('public'), member(ALICE, ALICE, 'ban'), 403],
+  ['knock membership rejected', room('public', ...joined(BOB)), member(BOB, BOB, 'knock'), 403],
+  ['unknown membership rejected', room('public', ...joined(BOB)), member(BOB, BOB, 'dance'), 403],
+  ['member event without membership', room('public'), ev('m.room.member', BOB, {}, { state_key: BOB }), 400],
+
+  // §3.1-3.3
+  ['message from a non-member', room('public'), msg(BOB), 403],
+  ['message from an invited user', room('invite', member(ALICE, BOB, 'invite')), msg(BOB), 403],
+  ['message at level 0', room('public', ...joined(BOB)), msg(BOB), 'allow'],
+  ['events_default raised', withPowerLevels(room('public', ...joined(BOB)), pl({ events_default: 10 })), msg(BOB), 403],
+  ['PL needed for state events (state_default 50)', room('public', ...joined(BOB)), state('m.room.topic', BOB, { topic: 'x' }), 403],
+  ['PL needed for m.room.name (50)', room('public', ...joined(BOB)), state('m.room.name', BOB, { name: 'x' }), 403],
+  ['creator sets the name', room('public'), state('m.room.name', ALICE, { name: 'x' }), 'allow'],
+  ['numeric-string levels are coerced', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: '60' } })), state('m.room.topic', BOB, { topic: 'x' }), 'allow'],
+  ['explicit users[x]=0 beats users_default', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 0 }, users_default: 60 })), state('m.room.topic', BOB, { topic: 'x' }), 403],
+  ['users_default applies to absent users', withPowerLevels(room('public', ...joined(BOB)), pl({ users_default: 60 })), state('m.room.topic', BOB, { topic: 'x' }), 'allow'],
+  ['no PL event: everyone joined may send state', stateOf(createEvent(), ...joined(ALICE, BOB)), state('m.room.topic', BOB, { topic: 'x' }), 'allow'],
+  ['state_key "@" owned by the sender', room('public'), state('org.x', ALICE, {}, ALICE), 'allow'],
+  ["state_key '@' of someone else", room('public'), state('org.x', ALICE, {}, BOB), 403],
+
+  // §3.4 power levels
+  ['first PL event is unrestricted', stateOf(createEvent(), ...joined(ALICE)), state('m.room.power_levels', ALICE, pl({ users: { [ALICE]: 100, [BOB]: 100 } })), 'allow'],
+  ['PL users keys must be user IDs', room('public'), state('m.room.power_levels', ALICE, pl({ users: { bob: 10 } })), 400],
+  ['PL users values must be int-able', room('public'), state('m.room.power_levels', ALICE, pl({ users: { [ALICE]: 'lots' } })), 400],
+  ['creator promotes a user below own level', room('public', ...joined(BOB)), state('m.room.power_levels', ALICE, pl({ users: { [ALICE]: 100, [BOB]: 99 } })), 'allow'],
+  ['cannot raise PL above own', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 100 }, events: { 'm.room.power_levels': 50 } })), state('m.room.power_levels', ALICE, pl({ users: { [ALICE]: 101, [BOB]: 100 } })), 403],
+  ['cannot raise a user above own', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 60 }, events: { 'm.room.power_levels': 50 } })), state('m.room.power_levels', BOB, pl({ users: { [ALICE]: 100, [BOB]: 60, [DAVE]: 70 }, events: { 'm.room.power_levels': 50 } })), 403],
+  ['cannot demote a peer at own level', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 100 } })), state('m.room.power_levels', ALICE, pl({ users: { [ALICE]: 100, [BOB]: 0 } })), 403],
+  ['may demote yourself', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 100 } })), state('m.room.power_levels', ALICE, pl({ users: { [ALICE]: 50, [BOB]: 100 } })), 'allow'],
+  ['cannot lower an event level above own', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 60 }, events: { 'm.room.power_levels': 50, 'x.high': 80 } })), state('m.room.power_levels', BOB, pl({ users: { [ALICE]: 100, [BOB]: 60 }, events: { 'm.room.power_levels': 50 } })), 403],
+  ['removing ban (50) needs level 50', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 40 }, events: { 'm.room.power_levels': 0 } })), state('m.room.power_levels', BOB, { ...pl({ users: { [ALICE]: 100, [BOB]: 40 }, events: { 'm.room.power_levels': 0 } }), ban: undefined }), 403],
+  ['old PL without users/events treated as {}', withPowerLevels(room('public'), { ban: 50, users_default: 100 }), state('m.room.power_levels', ALICE, { users: { [ALICE]: 0 } }), 'allow'],
+  ['PL event needs its send level (100)', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 60 } })), state('m.room.power_levels', BOB, pl({ users: { [ALICE]: 100, [BOB]: 60 } })), 403],
+
+  // §3.5 redaction
+  ['redaction with redact level', room('public'), ev('m.room.redaction', ALICE, {}, { redacts: '$x:other' }), 'allow'],
+  ['redaction at level 0 of a remote event', room('public', ...joined(BOB)), ev('m.room.redaction', BOB, {}, { redacts: '$x:other' }), 403],
+  ['redaction at level 0 of an own-server event', room('public', ...joined(BOB)), ev('m.room.redaction', BOB, {}, { redacts: '$x:hs', event_id: '$r:hs' }), 'allow'],
+  ['own-server rule compares event_id domains', room('public', ...joined(CAROL)), ev('m.room.redaction', CAROL, {}, { redacts: '$x:hs', event_id: '$r:other' }), 403],
+  ['redaction level exactly met (>=)', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 50 } })), ev('m.room.redaction', BOB, {}, { redacts: '$x:other' }), 'allow'],
+  ['redaction from a non-member', room('public'), ev('m.room.redaction', BOB, {}, { redacts: '$x:hs' }), 403],
+];
+
+for (const [name, auth, event, expected] of cases) {
+  t.test(name, async (t) => {
+    if (expected === 'allow') {
+      t.doesNotThrow(() => checkEventAuth(event, auth));
+      return;
+    }
+    const err = catchError(() => checkEventAuth(event, auth));
+    t.type(err, AuthError);
+    t.equal((err as AuthError).status, expected, (err as Error).message);
+  });
+}
+
+t.test('checkEventSize', async (t) => {
+  t.doesNotThrow(() => checkEventSize(msg(ALICE)));
+  t.throws(() => checkEventSize({ ...msg(ALICE), sender: '@' + 'a'.repeat(300) + ':hs' }), EventTooLargeError);
+  t.throws(() => checkEventSize({ ...msg(ALICE), content: { body: 'x'.repeat(70000) } }), EventTooLargeError);
+  const err = catchError(() => checkEventSize({ ...msg(ALICE), state_key: 'k'.repeat(256) })) as EventTooLargeError;
+  t.equal(err.status, 413);
+  t.equal(err.errcode, 'M_TOO_LARGE');
+});
+
+function catchError(fn: () => void): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
