@@ -3,7 +3,7 @@ import {
   AuthError, EventTooLargeError, checkEventAuth, checkEventSize, defaultPowerLevelsContent, type JsonObject,
   type StateMap,
 } from '../../src/events/index.js';
-import { ALICE, BOB, CAROL, createEvent, ev, member, room, stateOf, withPowerLevels } from './fixtures.js';
+import { ALICE, BOB, CAROL, createEvent, ev, member, room, stateOf, withPowerLevels } from './fixtures/room.js';
 
 const DAVE = '@dave:hs';
 type Expect = 'allow' | 403 | 400;

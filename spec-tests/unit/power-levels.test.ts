@@ -2,7 +2,7 @@ import t from 'tap';
 import {
   authEventsFor, defaultPowerLevelsContent, namedLevel, requiredLevelToSend, toIntLevel, userPowerLevel, type JsonObject,
 } from '../../src/events/index.js';
-import { ALICE, BOB, createEvent, member, room, stateOf, withPowerLevels } from './fixtures.js';
+import { ALICE, BOB, createEvent, member, room, stateOf, withPowerLevels } from './fixtures/room.js';
 
 t.test('defaultPowerLevelsContent matches createRoom', async (t) => {
   t.same(defaultPowerLevelsContent('@c:hs'), {

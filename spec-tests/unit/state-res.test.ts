@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { orderEvents, resolveState, stateKey, type JsonObject, type StateMap } from '../../src/events/index.js';
-import { ev, member, stateOf } from './fixtures.js';
+import { ev, member, stateOf } from './fixtures/room.js';
 
 const U1 = '@u1:hs';
 const U2 = '@u2:hs';
