@@ -17,6 +17,8 @@ export interface TestServerOptions {
   /** Reuse a directory (to restart a server on the same database). */
   dir?: string;
   port?: number;
+  /** Where the server's log lines go (defaults to nowhere unless HS_TEST_LOG is set). */
+  logStream?: NodeJS.WritableStream;
 }
 
 export interface TestServer {
@@ -59,7 +61,10 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
   };
   writeFileSync(configPath, YAML.stringify(merged));
   const config = loadConfig(configPath);
-  const hs = openHomeserver(config, { logger: pino({ level: merged.log_level as string }) });
+  const logger = opts.logStream
+    ? pino({ level: 'debug' }, opts.logStream)
+    : pino({ level: merged.log_level as string });
+  const hs = openHomeserver(config, { logger });
   const app = await buildApp(hs);
   const listeners = await startListeners(hs, app);
   let stopped = false;
