@@ -10,6 +10,7 @@ import { RoomService } from './rooms/room-service.js';
 import { Authenticator, type Requester } from './accounts/auth.js';
 import { Notifier } from './sync/notifier.js';
 import { Metrics } from './metrics.js';
+import { installFederation, type Federation } from './federation/index.js';
 import type { JsonObject } from './events/index.js';
 
 export interface HomeserverOptions {
@@ -25,6 +26,8 @@ export class Homeserver {
   readonly metrics = new Metrics();
   /** sha256 of each TLS certificate we serve, published in our key response. */
   tlsFingerprints: { sha256: string }[] = [];
+  /** Server-server API: key fetching, inbound/outbound transactions, remote joins (null when disabled). */
+  readonly federation: Federation | null;
   /** Throws 429 M_LIMIT_EXCEEDED when a requester sends too fast (set by accounts/rate-limit). */
   rateLimit: ((r: Requester) => void) | null = null;
   /** Run in reverse order on close: background senders, listeners, then the database. */
@@ -46,6 +49,7 @@ export class Homeserver {
       if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) wake.add(ev.pdu.state_key);
       this.notifier.notifyUsers(wake);
     });
+    this.federation = installFederation(this);
   }
 
   get serverName(): string {

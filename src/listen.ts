@@ -10,7 +10,7 @@ export interface Listeners {
 }
 
 /** Extra listeners (the federation TLS port) register themselves here. */
-export type ListenerStarter = (hs: Homeserver) => Promise<{ url: string; close: () => Promise<void> } | null>;
+export type ListenerStarter = (hs: Homeserver, app: FastifyInstance) => Promise<{ url: string; close: () => Promise<void> } | null>;
 export const extraListeners: ListenerStarter[] = [];
 
 export async function startListeners(hs: Homeserver, app: FastifyInstance): Promise<Listeners> {
@@ -19,7 +19,7 @@ export async function startListeners(hs: Homeserver, app: FastifyInstance): Prom
   const urls = [`http://${hs.config.bindAddress}:${port}`];
   const closers: (() => Promise<void>)[] = [() => app.close()];
   for (const start of extraListeners) {
-    const l = await start(hs);
+    const l = await start(hs, app);
     if (l) {
       urls.push(l.url);
       closers.push(l.close);

@@ -69,30 +69,8 @@ export class EventPersister {
   createLocalEvent(template: EventTemplate, opts: LocalEventOptions = {}): PersistedEvent {
     const now = this.clock();
     const ev = this.storage.transaction(() => {
-      const prevRows = this.storage.events.forwardExtremities(template.room_id).map((id) => this.storage.events.getEvent(id)!);
-      const isCreate = template.type === 'm.room.create';
-      if (prevRows.length === 0 && !isCreate) throw notFound('Unknown room');
-      if (prevRows.length > 0 && isCreate) throw new MatrixError(400, 'M_UNKNOWN', 'Room already exists');
-      const before = prevRows.length === 0 ? { ids: new Map<string, string>(), group: null } : this.stateAfterAll(template.room_id, prevRows);
-      const state = this.loader.stateEvents(before.ids);
-      const authEvents = authEventsFor(template, state);
-      const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomString(5));
-      const built = buildEvent(template, {
-        eventId,
-        origin: this.serverName,
-        originServerTs: now,
-        prevEvents: prevRows.map((r) => ({ event_id: r.event_id, depth: r.depth, referenceHash: this.referenceHash(r) })),
-        authEvents: authEvents.map((e) => ({ event_id: e.event_id, referenceHash: this.referenceHashOf(e) })),
-      });
-      const pdu = hashAndSignEvent(built as unknown as Pdu, this.serverName, this.signingKey);
-      let json: string;
-      try {
-        json = canonicalJson(pdu);
-      } catch (e) {
-        throw badJson(`Event content is not canonical JSON: ${(e as Error).message}`);
-      }
-      assertAuthorised(pdu, state);
-      opts.check?.(pdu, state);
+      const { pdu, json, before } = this.buildAuthorised(template, now, opts.check);
+      const eventId = pdu.event_id;
       const stored = this.store(pdu, json, { before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
       if (opts.txn) {
         this.storage.clientTxns.put(opts.txn.tokenHash, opts.txn.path, opts.txn.txnId, { event_id: eventId }, now);
@@ -101,6 +79,44 @@ export class EventPersister {
     });
     this.runAfterCommit(ev);
     return ev;
+  }
+
+  /**
+   * Everything createLocalEvent does except storing: an invite that another server must
+   * countersign first, or a make_join template. Throws MatrixError when not authorised.
+   */
+  buildLocalEvent(template: EventTemplate, opts: Pick<LocalEventOptions, 'check'> = {}): Pdu {
+    return this.storage.transaction(() => this.buildAuthorised(template, this.clock(), opts.check).pdu);
+  }
+
+  private buildAuthorised(
+    template: EventTemplate, now: number, check: LocalEventOptions['check'],
+  ): { pdu: Pdu; json: string; before: { ids: StateIds; group: number | null } } {
+    const prevRows = this.storage.events.forwardExtremities(template.room_id).map((id) => this.storage.events.getEvent(id)!);
+    const isCreate = template.type === 'm.room.create';
+    if (prevRows.length === 0 && !isCreate) throw notFound('Unknown room');
+    if (prevRows.length > 0 && isCreate) throw new MatrixError(400, 'M_UNKNOWN', 'Room already exists');
+    const before = prevRows.length === 0 ? { ids: new Map<string, string>(), group: null } : this.stateAfterAll(template.room_id, prevRows);
+    const state = this.loader.stateEvents(before.ids);
+    const authEvents = authEventsFor(template, state);
+    const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomString(5));
+    const built = buildEvent(template, {
+      eventId,
+      origin: this.serverName,
+      originServerTs: now,
+      prevEvents: prevRows.map((r) => ({ event_id: r.event_id, depth: r.depth, referenceHash: this.referenceHash(r) })),
+      authEvents: authEvents.map((e) => ({ event_id: e.event_id, referenceHash: this.referenceHashOf(e) })),
+    });
+    const pdu = hashAndSignEvent(built as unknown as Pdu, this.serverName, this.signingKey);
+    let json: string;
+    try {
+      json = canonicalJson(pdu);
+    } catch (e) {
+      throw badJson(`Event content is not canonical JSON: ${(e as Error).message}`);
+    }
+    assertAuthorised(pdu, state);
+    check?.(pdu, state);
+    return { pdu, json, before };
   }
 
   /**
@@ -214,7 +230,8 @@ export class EventPersister {
     const membership = (id: string) => ((this.loader.pdu(id)?.content as JsonObject | undefined)?.membership as string) ?? null;
     // The usual case: the event follows every extremity, so current state = state after it, and
     // only its own key can have changed.
-    const followsAll = after !== null && before.every((id) => prevIds.includes(id));
+    // (Not for a room's first timeline event here: a remote join starts from a supplied state.)
+    const followsAll = after !== null && before.length > 0 && before.every((id) => prevIds.includes(id));
     if (followsAll) {
       if (pdu.state_key !== undefined) state.setCurrentStateEntry(roomId, pdu.type, pdu.state_key, pdu.event_id, membership(pdu.event_id));
       return after;

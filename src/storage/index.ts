@@ -4,6 +4,8 @@ import { ClientTxnsStore } from './client-txns.js';
 import { RoomsStore } from './rooms.js';
 import { EventsStore } from './events.js';
 import { StateStore } from './state.js';
+import { FederationStore } from './federation.js';
+import { ServerKeysStore } from './server-keys.js';
 
 /** Every table group behind one handle; services get this, never the raw database. */
 export class Storage {
@@ -12,6 +14,8 @@ export class Storage {
   readonly rooms: RoomsStore;
   readonly events: EventsStore;
   readonly state: StateStore;
+  readonly federation: FederationStore;
+  readonly serverKeys: ServerKeysStore;
 
   constructor(readonly db: Db) {
     this.users = new UsersStore(db);
@@ -19,6 +23,8 @@ export class Storage {
     this.rooms = new RoomsStore(db);
     this.events = new EventsStore(db);
     this.state = new StateStore(db);
+    this.federation = new FederationStore(db);
+    this.serverKeys = new ServerKeysStore(db);
   }
 
   /** Runs fn in one synchronous SQLite transaction (never across an await). */

@@ -1,0 +1,93 @@
+// Checks every PDU that reaches us (federation-v1.md §7 steps 2-3): shape, integer-only numbers,
+// signatures of the origin and of the sender's server, content hash. The JSON we keep is the
+// text as received minus `unsigned`, or the pruned form when the content hash does not match.
+import { canonicalJson, findNonIntegerNumber, setTopLevelMember } from '../crypto/index.js';
+import {
+  checkContentHash, eventSender, isJsonObject, isValidEventId, isValidRoomId, isValidUserId, pruneEvent, serverOf,
+  type JsonObject, type Pdu,
+} from '../events/index.js';
+import type { Keyring } from './keyring.js';
+
+export interface CheckedPdu {
+  pdu: Pdu;
+  /** What we store: as received without `unsigned`, or the pruned form on a hash mismatch. */
+  json: string;
+  hashMismatch: boolean;
+  ageTs: number;
+}
+
+export class PduRejected extends Error {}
+
+/** Structural problems, as a message; null when the PDU has the 2015 shape. */
+export function pduShapeError(p: unknown): string | null {
+  if (!isJsonObject(p)) return 'PDU is not an object';
+  if (typeof p.event_id !== 'string') {
+    return 'pdu_id' in p || 'context' in p ? 'pre-2015 PDU format (pdu_id/context) is not supported' : 'PDU has no event_id';
+  }
+  if (!isValidEventId(p.event_id)) return 'invalid event_id';
+  if (!isValidRoomId(p.room_id)) return 'invalid room_id';
+  if (typeof p.type !== 'string') return 'PDU has no type';
+  if (!isValidUserId(eventSender(p))) return 'invalid sender';
+  if (typeof p.origin !== 'string' || p.origin === '') return 'PDU has no origin';
+  if (!Number.isSafeInteger(p.depth) || (p.depth as number) < 0) return 'invalid depth';
+  if (!Number.isSafeInteger(p.origin_server_ts)) return 'invalid origin_server_ts';
+  if (!isJsonObject(p.content)) return 'content is not an object';
+  if (!isJsonObject(p.hashes) || !isJsonObject(p.signatures)) return 'PDU has no hashes or signatures';
+  for (const k of ['prev_events', 'auth_events'] as const) {
+    const refs = p[k];
+    if (!Array.isArray(refs) || !refs.every((r) => Array.isArray(r) && typeof r[0] === 'string')) return `invalid ${k}`;
+  }
+  if (p.state_key !== undefined && typeof p.state_key !== 'string') return 'invalid state_key';
+  return null;
+}
+
+/**
+ * Throws PduRejected when the PDU must not be accepted at all. `raw` is the PDU's exact text;
+ * `parsed` is JSON.parse(raw).
+ */
+export async function checkPdu(raw: string, parsed: unknown, keyring: Keyring, now: number): Promise<CheckedPdu> {
+  const shape = pduShapeError(parsed);
+  if (shape) throw new PduRejected(shape);
+  const bad = findNonIntegerNumber(raw);
+  if (bad !== null) throw new PduRejected(`PDU contains a non-integer number (${bad.slice(0, 30)})`);
+  let pdu = parsed as Pdu;
+  // A 2014-style PDU with only user_id: the client format and auth rules read `sender`.
+  if (typeof pdu.sender !== 'string') throw new PduRejected('PDU has no sender (user_id-only PDUs are not accepted)');
+  const servers = new Set([pdu.origin, serverOf(pdu.sender)]);
+  for (const server of servers) {
+    if (!(await keyring.verifyEvent(pdu, server))) {
+      throw new PduRejected(`signature of ${server} missing or invalid`);
+    }
+  }
+  const unsigned = isJsonObject(pdu.unsigned) ? pdu.unsigned : {};
+  const age = typeof unsigned.age === 'number' ? unsigned.age : typeof pdu.age === 'number' ? (pdu.age as number) : 0;
+  const ageTs = now - Math.max(0, age);
+  let json = setTopLevelMember(raw.trim(), 'unsigned', undefined);
+  let hashMismatch = false;
+  if (!checkContentHash(pdu)) {
+    // Not a rejection (Synapse 0.10): the event is kept in its redacted form.
+    const { unsigned: _u, ...pruned } = pruneEvent(pdu);
+    pdu = pruned as Pdu;
+    json = canonicalJson(pruned);
+    hashMismatch = true;
+  } else {
+    const { unsigned: _u, ...rest } = pdu;
+    pdu = rest as Pdu;
+  }
+  return { pdu, json, hashMismatch, ageTs };
+}
+
+/** Parses and checks one PDU given as text (from a response body). */
+export async function checkPduText(raw: string, keyring: Keyring, now: number): Promise<CheckedPdu> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new PduRejected('PDU is not JSON');
+  }
+  return checkPdu(raw, parsed, keyring, now);
+}
+
+export function asObject(v: unknown): JsonObject {
+  return isJsonObject(v) ? v : {};
+}
