@@ -51,7 +51,12 @@ export class FederationClient {
 
   async request(destination: string, method: string, path: string, o: FedRequestOptions = {}): Promise<FedResponse> {
     if (this.aborter.signal.aborted) throw new PeerUnreachableError('federation client is closed');
-    const { origin } = await this.resolver.resolve(destination);
+    let origin: string;
+    try {
+      ({ origin } = await this.resolver.resolve(destination));
+    } catch (err) {
+      throw new PeerUnreachableError(`cannot resolve ${destination}: ${(err as Error).message}`);
+    }
     const headers: Record<string, string> = { host: destination };
     let payload: string | undefined;
     if (o.body !== undefined || o.bodyText !== undefined) {

@@ -14,7 +14,6 @@ export interface SenderContext {
   client: FederationClient;
   graph: EventGraph;
   nextTxnId: () => string;
-  onDelivered?: (destination: string, pdus: number, edus: number) => void;
 }
 
 export class DestinationSender {
@@ -83,7 +82,6 @@ export class DestinationSender {
         }
         hs.storage.transaction(() => store.acknowledge(this.destination, txn.maxId));
         hs.metrics.queueDepth.set({ queue: 'federation', target: this.destination }, store.queueDepth(this.destination));
-        this.ctx.onDelivered?.(this.destination, txn.pdus ?? 0, txn.edus ?? 0);
       } catch (err) {
         if (this.stopped) return;
         if (!(err instanceof PeerUnreachableError)) throw err;
@@ -108,7 +106,7 @@ export class DestinationSender {
   }
 
   /** Takes the oldest queued items (up to 50 PDUs and 100 EDUs) into a recorded transaction. */
-  private nextTransaction(): { id: string; maxId: number; body: string; pdus?: number; edus?: number } | null {
+  private nextTransaction(): { id: string; maxId: number; body: string } | null {
     const { hs, graph } = this.ctx;
     const rows = hs.storage.federation.queued(this.destination, MAX_PDUS + MAX_EDUS);
     if (rows.length === 0) return null;
@@ -136,6 +134,6 @@ export class DestinationSender {
     const id = this.ctx.nextTxnId();
     const maxId = taken[taken.length - 1]!.id;
     hs.storage.federation.setPending(this.destination, id, maxId, body);
-    return { id, maxId, body, pdus: pdus.length, edus: edus.length };
+    return { id, maxId, body };
   }
 }

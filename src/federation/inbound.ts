@@ -5,7 +5,7 @@ import type { Homeserver } from '../homeserver.js';
 import type { PersistedEvent } from '../rooms/persist.js';
 import type { StateIds } from '../storage/state.js';
 import { topLevelArrayElements } from '../crypto/index.js';
-import { stateKey, type Pdu } from '../events/index.js';
+import { isValidUserId, serverOf, stateKey, type Pdu } from '../events/index.js';
 import { FederationClient, pathSegment } from './client.js';
 import type { Keyring } from './keyring.js';
 import { checkPduText, type CheckedPdu } from './pdu-check.js';
@@ -61,10 +61,33 @@ export class InboundPdus {
     let stateBefore: StateIds | undefined;
     if (!this.prevsKnown(pdu)) {
       if (opts.fetchMissing) await this.fetchMissing(origin, pdu);
-      if (!this.prevsKnown(pdu)) stateBefore = await this.stateAt(origin, pdu.room_id, pdu.event_id);
+      if (!this.prevsKnown(pdu)) {
+        try {
+          stateBefore = await this.stateAt(origin, pdu.room_id, pdu.event_id);
+        } catch (err) {
+          // A server not in the room may not read its state, yet must learn that its user's
+          // invite was withdrawn (or that they were kicked): judge such an event by its auth events.
+          if (!this.targetsOurUser(pdu)) throw err;
+          stateBefore = await this.authEventsAsState(origin, pdu);
+        }
+      }
     }
     opts.beforePersist?.(pdu);
     return this.hs.persister.persistRemoteEvent(pdu, c.json, { ageTs: c.ageTs, hashMismatch: c.hashMismatch, stateBefore });
+  }
+
+  private targetsOurUser(pdu: Pdu): boolean {
+    return pdu.type === 'm.room.member' && isValidUserId(pdu.state_key) && serverOf(pdu.state_key) === this.hs.serverName;
+  }
+
+  private async authEventsAsState(origin: string, pdu: Pdu): Promise<StateIds> {
+    await this.ensureAuthEvents(origin, pdu);
+    const ids: StateIds = new Map();
+    for (const [id] of pdu.auth_events) {
+      const ev = this.hs.persister.loader.pdu(id);
+      if (ev && ev.state_key !== undefined) ids.set(stateKey(ev.type, ev.state_key), id);
+    }
+    return ids;
   }
 
   /** Every prev_event is in our timeline with a known state. */

@@ -13,6 +13,7 @@ import { Joins } from './joins.js';
 import { Invites } from './invites.js';
 import { Queries } from './queries.js';
 import { Backfiller } from './backfill.js';
+import { Edus } from './edus.js';
 import { loadOrCreateCertificate, tlsListener, type TlsMaterial } from './tls.js';
 
 export class Federation {
@@ -27,6 +28,7 @@ export class Federation {
   readonly invites: Invites;
   readonly queries: Queries;
   readonly backfiller: Backfiller;
+  readonly edus: Edus;
   tls: TlsMaterial | null = null;
 
   constructor(readonly hs: Homeserver) {
@@ -45,6 +47,7 @@ export class Federation {
     this.invites = new Invites(hs, this.client, this.keyring, this.inbound, this.outbound);
     this.queries = new Queries(hs, this.client);
     this.backfiller = new Backfiller(hs, this.client, this.inbound);
+    this.edus = new Edus(hs, this.outbound, this.transactions);
   }
 
   /**
@@ -80,6 +83,7 @@ export function installFederation(hs: Homeserver): Federation | null {
   hs.rooms.hooks.joinRemoteRoom = (roomId, userId, servers) => f.joins.joinRemoteRoom(roomId, userId, servers);
   hs.rooms.hooks.queryRemoteAlias = (alias) => f.queries.remoteAlias(alias);
   hs.rooms.hooks.inviteRemoteUser = (roomId, sender, target) => f.invites.inviteRemoteUser(roomId, sender, target);
+  hs.rooms.hooks.backfill = (roomId, limit) => f.backfill(roomId, limit);
   f.outbound.install();
   hs.onClose(() => f.close());
   return f;

@@ -68,7 +68,9 @@ export class Joins {
     let lastError: unknown = notFound('No server could be reached to join the room');
     for (const server of servers.filter((s) => s !== this.hs.serverName)) {
       try {
-        await this.joinVia(server, roomId, userId);
+        // Holding the room's lock for the whole handshake: events the resident sends us meanwhile
+        // wait until we have the room's state, instead of being refused as "not in room".
+        await this.inbound.locks.run(roomId, () => this.joinVia(server, roomId, userId));
         return;
       } catch (err) {
         lastError = err;
@@ -108,21 +110,19 @@ export class Joins {
     const inner = unwrapV1(sent.text);
     const state = (await this.inbound.checkAll(topLevelArrayElements(inner, 'state') ?? [], roomId)).filter((c) => c.pdu.event_id !== join.event_id);
     const chain = await this.inbound.checkAll(topLevelArrayElements(inner, 'auth_chain') ?? [], roomId);
-    if (!state.some((c) => c.pdu.type === 'm.room.create')) throw new Error(`send_join to ${server} returned no room state`);
-    await this.inbound.locks.run(roomId, async () => {
-      const create = state.find((c) => c.pdu.type === 'm.room.create')!.pdu;
-      this.hs.storage.rooms.createRoom(roomId, String((create.content as JsonObject).creator ?? create.sender), false, now);
-      this.inbound.persistOutliers([...chain, ...state]);
-      const before: StateIds = this.inbound.stateIds(state);
-      // The returned state is after our join; before it stands whatever we knew (an invite) or nothing.
-      const mine = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
-      if (mine) before.set(stateKey('m.room.member', userId), mine);
-      else before.delete(stateKey('m.room.member', userId));
-      this.outbound.alreadyHeldBy(join.event_id, server);
-      const ev = this.hs.persister.persistRemoteEvent(join, canonicalJson(join), { stateBefore: before, ageTs: now });
-      if (ev.rejected) throw forbidden(`Join rejected: ${ev.rejected}`);
-      this.markHistoryGaps(roomId, join);
-    });
+    const create = state.find((c) => c.pdu.type === 'm.room.create')?.pdu;
+    if (!create) throw new Error(`send_join to ${server} returned no room state`);
+    this.hs.storage.rooms.createRoom(roomId, String((create.content as JsonObject).creator ?? create.sender), false, now);
+    this.inbound.persistOutliers([...chain, ...state]);
+    const before: StateIds = this.inbound.stateIds(state);
+    // The returned state is after our join; before it stands whatever we knew (an invite) or nothing.
+    const mine = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
+    if (mine) before.set(stateKey('m.room.member', userId), mine);
+    else before.delete(stateKey('m.room.member', userId));
+    this.outbound.alreadyHeldBy(join.event_id, server);
+    const ev = this.hs.persister.persistRemoteEvent(join, canonicalJson(join), { stateBefore: before, ageTs: now });
+    if (ev.rejected) throw forbidden(`Join rejected: ${ev.rejected}`);
+    this.markHistoryGaps(roomId, join);
   }
 
   /** prev_events we hold only as outliers (state) are still gaps in the timeline: backfill starts there. */

@@ -9,15 +9,17 @@ import { isJsonObject, verifyEventSignature, type JsonObject } from '../events/i
 import type { FederationClient } from './client.js';
 
 const KEY_FETCH_TIMEOUT_MS = 10_000;
-/** After a failed fetch, unknown key ids from that server do not trigger another for a while. */
-const FAILED_FETCH_QUIET_MS = 5_000;
+/** Unknown key ids from a server trigger at most one fetch per this interval (a forger cannot make us hammer it). */
+const MISSING_KEY_REFETCH_MS = 5_000;
+/** Expired keys are refreshed at most this often; until then the cached ones are used (as Synapse 0.10 did). */
+const STALE_KEY_REFETCH_MS = 60_000;
 const V1_VALIDITY_MS = 24 * 60 * 60 * 1000;
 
 type KeyMap = Map<string, ServerKeyRow>;
 
 export class Keyring {
   private readonly inflight = new Map<string, Promise<void>>();
-  private readonly lastFailure = new Map<string, number>();
+  private readonly lastAttempt = new Map<string, number>();
 
   constructor(
     private readonly storage: Storage,
@@ -40,8 +42,8 @@ export class Keyring {
       return row !== undefined && row.expired_ts === null && row.valid_until_ts < this.clock();
     });
     if (missing || stale) {
-      const failedAt = this.lastFailure.get(server) ?? -Infinity;
-      if (this.clock() - failedAt >= FAILED_FETCH_QUIET_MS) {
+      const since = this.clock() - (this.lastAttempt.get(server) ?? -Infinity);
+      if (since >= (missing ? MISSING_KEY_REFETCH_MS : STALE_KEY_REFETCH_MS)) {
         await this.fetch(server, keyIds[0] ?? 'ed25519:auto');
         known = this.known(server);
       }
@@ -84,19 +86,29 @@ export class Keyring {
     return row?.response_json ?? null;
   }
 
+  private readonly cache = new Map<string, KeyMap>();
+
   private known(server: string): KeyMap {
-    return new Map(this.storage.serverKeys.keysOf(server).map((r) => [r.key_id, r]));
+    let keys = this.cache.get(server);
+    if (!keys) {
+      keys = new Map(this.storage.serverKeys.keysOf(server).map((r) => [r.key_id, r]));
+      this.cache.set(server, keys);
+    }
+    return keys;
   }
 
   private fetch(server: string, keyIdHint: string): Promise<void> {
     let p = this.inflight.get(server);
     if (!p) {
+      this.lastAttempt.set(server, this.clock());
       p = this.fetchDirect(server, keyIdHint)
         .catch((err) => {
-          this.lastFailure.set(server, this.clock());
           this.log.warn({ server, err: (err as Error).message }, 'could not fetch server keys');
         })
-        .finally(() => this.inflight.delete(server));
+        .finally(() => {
+          this.inflight.delete(server);
+          this.cache.delete(server);
+        });
       this.inflight.set(server, p);
     }
     return p;

@@ -2,7 +2,7 @@
 // hook inside the event's own SQLite transaction, so an event cannot be stored without being queued.
 import type { Homeserver } from '../homeserver.js';
 import type { PersistedEvent } from '../rooms/persist.js';
-import { serverOf, type Pdu } from '../events/index.js';
+import { isValidServerName, serverOf, type Pdu } from '../events/index.js';
 import type { FederationClient } from './client.js';
 import type { EventGraph } from './event-graph.js';
 import { DestinationSender } from './destination-sender.js';
@@ -15,8 +15,6 @@ export class Outbound {
   private readonly holders = new Map<string, string>();
   private readonly toKick = new Set<string>();
   private txnCounter: number;
-  /** Optional observer for benchmarks and metrics. */
-  onDelivered?: (destination: string, pdus: number, edus: number) => void;
 
   constructor(private readonly hs: Homeserver, private readonly client: FederationClient, private readonly graph: EventGraph) {
     this.txnCounter = hs.clock();
@@ -43,7 +41,7 @@ export class Outbound {
       servers.add(serverOf(pdu.state_key));
     }
     servers.delete(this.hs.serverName);
-    return [...servers];
+    return [...servers].filter(isValidServerName);
   }
 
   /** Queues an EDU for each destination in its own SQLite transaction, then sends. */
@@ -94,7 +92,6 @@ export class Outbound {
       s = new DestinationSender(destination, {
         hs: this.hs, client: this.client, graph: this.graph,
         nextTxnId: () => String(this.txnCounter++),
-        onDelivered: (d, p, e) => this.onDelivered?.(d, p, e),
       });
       this.senders.set(destination, s);
     }

@@ -2,6 +2,9 @@
 // _matrix._tcp SRV record, else host:8448. Loopback peers may be spoken to in plain HTTP.
 import { promises as dns } from 'node:dns';
 
+// A slow or absent DNS server must not hold a request (e.g. an unauthenticated peer's key fetch) for long.
+const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
+
 const DEFAULT_PORT = 8448;
 const SRV_CACHE_MS = 60 * 60 * 1000;
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
@@ -39,7 +42,7 @@ export class PeerResolver {
     if (hit && hit.until > this.clock()) return hit;
     let target = { host, port: DEFAULT_PORT };
     try {
-      const records = await dns.resolveSrv(`_matrix._tcp.${host}`);
+      const records = await resolver.resolveSrv(`_matrix._tcp.${host}`);
       records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
       const first = records[0];
       if (first && first.name !== '.' && first.name !== '') target = { host: first.name, port: first.port };

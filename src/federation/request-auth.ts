@@ -1,9 +1,9 @@
 // Inbound X-Matrix verification (events-and-crypto.md §9): the signed object is rebuilt from the
 // request-target exactly as received, our name as destination, and the parsed JSON body.
 import type { FastifyRequest } from 'fastify';
-import { verifyJsonSignature } from '../crypto/index.js';
+import { canonicalJson, verifyJsonSignature } from '../crypto/index.js';
 import { isValidServerName } from '../events/index.js';
-import { unauthorized } from '../errors.js';
+import { badJson, unauthorized } from '../errors.js';
 import type { Keyring } from './keyring.js';
 import { parseXMatrix, requestJson } from './x-matrix.js';
 
@@ -20,6 +20,12 @@ export async function authenticateRequest(req: FastifyRequest, serverName: strin
     ...requestJson({ method: req.method, uri: req.raw.url ?? req.url, origin: p.origin, destination: serverName, content: hasBody ? req.body : undefined }),
     signatures: { [p.origin]: { [p.key]: p.sig } },
   };
+  try {
+    canonicalJson(signed);
+  } catch (err) {
+    // Floats (or unsafe integers) have no canonical form: such a body cannot have been signed by us.
+    throw badJson(`Request body cannot be canonically encoded: ${(err as Error).message}`);
+  }
   const keys = await keyring.keysFor(p.origin, [p.key]);
   const key = keys.get(p.key);
   if (!key) throw unauthorized(`Unknown key ${p.key} for ${p.origin} (could not fetch its keys)`);

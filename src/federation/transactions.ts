@@ -60,11 +60,12 @@ export class TransactionReceiver {
   private async onPdu(origin: string, raw: string, parsed: unknown): Promise<JsonObject> {
     try {
       const c = await checkPdu(raw, parsed, this.keyring, this.hs.clock());
-      if (this.hs.storage.events.forwardExtremities(c.pdu.room_id).length === 0) {
-        return { error: `Not in room ${c.pdu.room_id}` };
-      }
-      await this.inbound.locks.run(c.pdu.room_id, () => this.inbound.process(origin, c, { fetchMissing: true }));
-      return {};
+      return await this.inbound.locks.run(c.pdu.room_id, async () => {
+        // Checked under the lock: a join of ours in progress holds it until the room is ours too.
+        if (this.hs.storage.events.forwardExtremities(c.pdu.room_id).length === 0) return { error: `Not in room ${c.pdu.room_id}` };
+        await this.inbound.process(origin, c, { fetchMissing: true });
+        return {};
+      });
     } catch (err) {
       if (err instanceof PduRejected) return { error: err.message };
       this.hs.log.warn({ origin, err }, 'failed to process a PDU');

@@ -150,7 +150,7 @@ export class EventPersister {
         return this.promoteOutlier(existing, pdu, before, rejected, opts);
       }
       return this.store(pdu, json, {
-        before, outlier, backfilled: !!opts.backfilled, rejected, ageTs: opts.ageTs, hashMismatch: !!opts.hashMismatch,
+        stateSupplied: !!opts.stateBefore, before, outlier, backfilled: !!opts.backfilled, rejected, ageTs: opts.ageTs, hashMismatch: !!opts.hashMismatch,
       });
     });
     if (!ev.outlier) this.runAfterCommit(ev);
@@ -159,7 +159,10 @@ export class EventPersister {
 
   private store(
     pdu: Pdu, json: string,
-    o: { before: { ids: StateIds; group: number | null } | null; outlier: boolean; backfilled: boolean; rejected: string | null; ageTs: number; hashMismatch: boolean },
+    o: {
+      before: { ids: StateIds; group: number | null } | null; outlier: boolean; backfilled: boolean; rejected: string | null; ageTs: number;
+      hashMismatch: boolean; stateSupplied?: boolean;
+    },
   ): PersistedEvent {
     const { events, state } = this.storage;
     const roomId = pdu.room_id;
@@ -185,7 +188,7 @@ export class EventPersister {
     this.applyRedactions(pdu, o.rejected);
     let current: StateIds | null = null;
     if (inTimeline && !o.backfilled) {
-      current = this.advanceRoom(pdu, prevIds, after);
+      current = this.advanceRoom(pdu, prevIds, after, !!o.stateSupplied);
     } else if (o.backfilled) {
       events.removeBackwardExtremity(pdu.event_id);
       for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
@@ -210,7 +213,7 @@ export class EventPersister {
     }
     const streamOrdering = opts.backfilled ? events.allocateBackfillOrdering() : events.allocateStreamOrdering();
     events.upgradeOutlier(row.event_id, streamOrdering, before?.group ?? null, groupAfter, rejected);
-    const current = !rejected && !opts.backfilled ? this.advanceRoom(pdu, pdu.prev_events.map((p) => p[0]), after) : null;
+    const current = !rejected && !opts.backfilled ? this.advanceRoom(pdu, pdu.prev_events.map((p) => p[0]), after, !!opts.stateBefore) : null;
     const persisted: PersistedEvent = {
       pdu, streamOrdering, outlier: false, backfilled: !!opts.backfilled, rejected, stateBefore: before?.ids ?? null,
       currentState: current, ageTs: row.age_ts,
@@ -220,7 +223,7 @@ export class EventPersister {
   }
 
   /** Moves the room's forward extremities and current state past a new timeline event. */
-  private advanceRoom(pdu: Pdu, prevIds: string[], after: StateIds | null): StateIds {
+  private advanceRoom(pdu: Pdu, prevIds: string[], after: StateIds | null, stateSupplied = false): StateIds {
     const { events, state } = this.storage;
     const roomId = pdu.room_id;
     const before = events.forwardExtremities(roomId);
@@ -230,8 +233,9 @@ export class EventPersister {
     const membership = (id: string) => ((this.loader.pdu(id)?.content as JsonObject | undefined)?.membership as string) ?? null;
     // The usual case: the event follows every extremity, so current state = state after it, and
     // only its own key can have changed.
-    // (Not for a room's first timeline event here: a remote join starts from a supplied state.)
-    const followsAll = after !== null && before.length > 0 && before.every((id) => prevIds.includes(id));
+    // Not when the state before it was supplied by another server (/state, send_join): it may
+    // differ from our current state in more than the event's own key.
+    const followsAll = !stateSupplied && after !== null && before.length > 0 && before.every((id) => prevIds.includes(id));
     if (followsAll) {
       if (pdu.state_key !== undefined) state.setCurrentStateEntry(roomId, pdu.type, pdu.state_key, pdu.event_id, membership(pdu.event_id));
       return after;

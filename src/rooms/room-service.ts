@@ -15,6 +15,11 @@ export interface RoomHooks {
   joinRemoteRoom?: (roomId: string, userId: string, servers: string[]) => Promise<void>;
   /** Invite a user on another server (the invitee's server countersigns). Returns the event id. */
   inviteRemoteUser?: (roomId: string, sender: string, target: string) => Promise<string>;
+  /**
+   * Fetch older events of a room from other servers (federation backfill), for /messages when it
+   * reaches the start of our copy of the room. Resolves to how many events were added.
+   */
+  backfill?: (roomId: string, limit: number) => Promise<number>;
   /** Throws M_EXCLUSIVE when the alias belongs to an application service the requester is not. */
   checkAliasExclusive?: (alias: string, requester: Requester) => void;
 }

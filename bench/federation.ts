@@ -1,0 +1,73 @@
+// Federation figures with two real servers on loopback: events/s replicated from A to B (against
+// A's own local persist rate) and send-to-remote-delivery latency (against one signed federation
+// round trip). Run: npx tsx bench/federation.ts
+import { startServer, type TestServer } from '../spec-tests/helpers/server.js';
+import type { Requester } from '../src/accounts/auth.js';
+
+const CONFIG = { federation: { plain_http_loopback_peers: true, retry_backoff_min_ms: 50, retry_backoff_max_ms: 500 } };
+const fmt = (x: number, w = 8) => x.toFixed(x < 10 ? 2 : 0).padStart(w);
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+function user(s: TestServer, localpart: string): Requester {
+  const userId = `@${localpart}:${s.serverName}`;
+  s.hs.storage.users.createUser(userId, null, Date.now());
+  return { userId, tokenHash: localpart, appserviceId: null, rateLimited: false };
+}
+
+/** Resolves when B has persisted each of the awaited event ids. */
+function arrivals(B: TestServer) {
+  const waiting = new Map<string, () => void>();
+  const arrived = new Set<string>();
+  B.hs.persister.afterCommit.push((ev) => {
+    arrived.add(ev.pdu.event_id);
+    waiting.get(ev.pdu.event_id)?.();
+  });
+  return (id: string) => (arrived.has(id) ? Promise.resolve() : new Promise<void>((r) => waiting.set(id, r)));
+}
+
+const [A, B] = await Promise.all([startServer({ config: CONFIG }), startServer({ config: CONFIG })]);
+try {
+  const alice = user(A, 'alice');
+  const bob = user(B, 'bob');
+  const arrivedOnB = arrivals(B);
+  const { room_id } = await A.hs.rooms.createRoom(alice, { room_alias_name: 'bench' });
+  await B.hs.rooms.join(bob, `#bench:${A.serverName}`);
+
+  // 1. Throughput: a burst of messages on A, timed until the last one is stored on B.
+  const N = 2000;
+  const t0 = performance.now();
+  let last = '';
+  for (let i = 0; i < N; i++) last = A.hs.rooms.sendEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `burst ${i}` }).event_id;
+  const tLocal = performance.now();
+  await arrivedOnB(last);
+  const tRemote = performance.now();
+  const localRate = N / ((tLocal - t0) / 1000);
+  const replicated = N / ((tRemote - t0) / 1000);
+  console.log(`replication A -> B (${N} messages, batches of up to 50 PDUs per transaction)`);
+  console.log(`  replicated to B            ${fmt(replicated)} events/s`);
+  console.log(`  baseline: persisted on A   ${fmt(localRate)} events/s   (ratio ${(replicated / localRate).toFixed(2)})`);
+
+  // 2. Latency: one message at a time, from the send on A until B has stored it.
+  const M = 200;
+  const lat: number[] = [];
+  for (let i = 0; i < M; i++) {
+    const s = performance.now();
+    const id = A.hs.rooms.sendEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `ping ${i}` }).event_id;
+    await arrivedOnB(id);
+    lat.push(performance.now() - s);
+  }
+  // Baseline: one signed federation request/response between the same two servers.
+  const rt: number[] = [];
+  const client = A.hs.federation!.client;
+  for (let i = 0; i < M; i++) {
+    const s = performance.now();
+    await client.request(B.serverName, 'GET', `/_matrix/federation/v1/query/directory?room_alias=${encodeURIComponent(`#none:${B.serverName}`)}`);
+    rt.push(performance.now() - s);
+  }
+  console.log(`\nsend-to-remote-delivery latency (${M} messages, one at a time)`);
+  console.log(`  median ${fmt(pct(lat, 0.5), 6)} ms   p95 ${fmt(pct(lat, 0.95), 6)} ms`);
+  console.log(`  baseline: signed federation round trip median ${fmt(pct(rt, 0.5), 6)} ms   (ratio ${(pct(lat, 0.5) / pct(rt, 0.5)).toFixed(2)})`);
+} finally {
+  await B.close();
+  await A.close();
+}

@@ -1,0 +1,60 @@
+import t from 'tap';
+import { enc, register, signedRequest, startPair, waitFor } from './helpers.js';
+
+t.test('an event with unknown prev_events is completed with get_missing_events, then /state for what is still missing', async (t) => {
+  const [A, B] = await startPair();
+  t.teardown(async () => {
+    await B.close();
+    await A.close();
+  });
+  const alice = await register(A, 'alice');
+  const bob = await register(B, 'bob');
+  const { body } = await alice.post('/createRoom', { room_alias_name: 'gaps' });
+  const roomId: string = body.room_id;
+  await bob.post(`/join/${enc(`#gaps:${A.serverName}`)}`, {});
+
+  // A writes 12 messages whose deliveries to B are lost; B is then handed only the last one.
+  A.hs.storage.federation.setRetry(B.serverName, Date.now(), 3_600_000);
+  const ids: string[] = [];
+  for (let i = 1; i <= 12; i++) {
+    ids.push((await alice.put(`/rooms/${enc(roomId)}/send/m.room.message/g${i}`, { msgtype: 'm.text', body: `gap ${i}` })).body.event_id);
+  }
+  A.hs.storage.federation.acknowledge(B.serverName, Number.MAX_SAFE_INTEGER);
+  const graph = A.hs.federation!.graph;
+  const last = graph.renderPdu(A.hs.storage.events.getEvent(ids[11]!)!, Date.now());
+  const res = await signedRequest(A, B, 'PUT', '/_matrix/federation/v1/send/gap-1/', {
+    rawBody: `{"origin":${JSON.stringify(A.serverName)},"origin_server_ts":${Date.now()},"pdus":[${last}],"pdu_failures":[]}`,
+  });
+  t.same(res.body, { pdus: { [ids[11]!]: {} } });
+  const onB = (id: string) => {
+    const row = B.hs.storage.events.getEvent(id);
+    return row !== undefined && !row.outlier && !row.rejected_reason;
+  };
+  t.ok(ids.slice(1).every(onB), 'the ten events before it came from get_missing_events');
+  t.notOk(B.hs.storage.events.hasEvent(ids[0]!), 'the eleventh-last was beyond its limit');
+  t.ok(B.hs.storage.events.backwardExtremities(roomId).includes(ids[0]!), 'and is remembered as a gap in the history');
+  t.equal(B.hs.membership(roomId, alice.userId!), 'join', 'state fetched with /state keeps the room intact');
+
+  // Backfill (what /messages does at the start of our copy of a room) fills the gap.
+  t.ok((await B.hs.federation!.backfill(roomId, 10)) >= 1);
+  t.ok(onB(ids[0]!), 'the lost event is back');
+  t.notOk(B.hs.storage.events.backwardExtremities(roomId).includes(ids[0]!), 'no longer a gap');
+});
+
+t.test('a withdrawn invite reaches the invitee even though its server may not read the room', async (t) => {
+  const [A, B] = await startPair();
+  t.teardown(async () => {
+    await B.close();
+    await A.close();
+  });
+  const alice = await register(A, 'alice');
+  const bob = await register(B, 'bob');
+  const { body } = await alice.post('/createRoom', { visibility: 'private' });
+  const roomId: string = body.room_id;
+  t.equal((await alice.post(`/rooms/${enc(roomId)}/invite`, { user_id: bob.userId })).status, 200);
+  t.equal(B.hs.membership(roomId, bob.userId!), 'invite');
+  await alice.put(`/rooms/${enc(roomId)}/state/m.room.topic`, { topic: 'B has not seen this' });
+  t.equal((await alice.post(`/rooms/${enc(roomId)}/kick`, { user_id: bob.userId })).status, 200);
+  await waitFor(() => B.hs.membership(roomId, bob.userId!) === 'leave', 'the withdrawn invite on B');
+  t.equal((await bob.post(`/join/${enc(roomId)}`, {})).status, 403, 'bob can no longer join');
+});
