@@ -4,12 +4,13 @@ import { setupServer, requestSerializers } from './http/server-setup.js';
 import { keyRoutes } from './http/keys.js';
 import { clientRoomRoutes } from './http/client-rooms.js';
 import { metricsRoutes } from './http/metrics.js';
+import { clientAccountRoutes } from './http/client-accounts.js';
 import { federationRoutes } from './http/federation.js';
 
 export type RouteModule = (app: FastifyInstance, hs: Homeserver) => Promise<void>;
 
 /** Every API's route table, in one place. */
-const ROUTE_MODULES: RouteModule[] = [metricsRoutes, keyRoutes, clientRoomRoutes, federationRoutes];
+const ROUTE_MODULES: RouteModule[] = [metricsRoutes, keyRoutes, clientAccountRoutes, clientRoomRoutes, federationRoutes];
 
 /** Builds the Fastify app for a homeserver; listening is the caller's business (main.ts, tests). */
 export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {

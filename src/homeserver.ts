@@ -8,6 +8,8 @@ import { generateSigningKey, parseSigningKeyFile, formatSigningKeyFile, type Sig
 import { EventPersister } from './rooms/persist.js';
 import { RoomService } from './rooms/room-service.js';
 import { Authenticator, type Requester } from './accounts/auth.js';
+import { AccountService } from './accounts/account-service.js';
+import { RegistrationFlows } from './accounts/registration-flows.js';
 import { Notifier } from './sync/notifier.js';
 import { Metrics } from './metrics.js';
 import { installFederation, type Federation } from './federation/index.js';
@@ -22,6 +24,8 @@ export class Homeserver {
   readonly persister: EventPersister;
   readonly rooms: RoomService;
   readonly auth: Authenticator;
+  readonly accounts: AccountService;
+  readonly registration: RegistrationFlows;
   readonly notifier = new Notifier();
   readonly metrics = new Metrics();
   /** sha256 of each TLS certificate we serve, published in our key response. */
@@ -43,6 +47,8 @@ export class Homeserver {
     this.persister = new EventPersister(storage, config.serverName, signingKey, clock);
     this.rooms = new RoomService(storage, this.persister, config.serverName, clock);
     this.auth = new Authenticator(storage);
+    this.accounts = new AccountService(storage, config.serverName, config.enableRegistration, config.registrationSharedSecret, clock);
+    this.registration = new RegistrationFlows(this.accounts, clock);
     this.persister.afterCommit.push((ev) => {
       this.metrics.eventsPersisted.inc({ origin: serverOfSender(ev.pdu.origin, config.serverName), outcome: ev.rejected ? 'rejected' : 'accepted' });
       const wake = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));

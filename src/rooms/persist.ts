@@ -7,7 +7,7 @@ import {
   stateKey, authEventsFor, buildEvent, hashAndSignEvent, checkEventAuth, checkEventSize, computeReferenceHash,
   makeEventId, randomString, resolveState, AuthError,
 } from '../events/index.js';
-import { canonicalJson, type SigningKey } from '../crypto/index.js';
+import { canonicalJson, CanonicalJsonError, type SigningKey } from '../crypto/index.js';
 import { MatrixError, forbidden, notFound, tooLarge, badJson } from '../errors.js';
 import { EventLoader } from './event-loader.js';
 
@@ -107,12 +107,14 @@ export class EventPersister {
       prevEvents: prevRows.map((r) => ({ event_id: r.event_id, depth: r.depth, referenceHash: this.referenceHash(r) })),
       authEvents: authEvents.map((e) => ({ event_id: e.event_id, referenceHash: this.referenceHashOf(e) })),
     });
-    const pdu = hashAndSignEvent(built as unknown as Pdu, this.serverName, this.signingKey);
+    let pdu: Pdu;
     let json: string;
     try {
+      pdu = hashAndSignEvent(built as unknown as Pdu, this.serverName, this.signingKey);
       json = canonicalJson(pdu);
     } catch (e) {
-      throw badJson(`Event content is not canonical JSON: ${(e as Error).message}`);
+      if (!(e instanceof CanonicalJsonError)) throw e;
+      throw badJson(`Event content must be canonical JSON (integers only): ${e.message}`);
     }
     assertAuthorised(pdu, state);
     check?.(pdu, state);

@@ -1,0 +1,97 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Storage } from '../storage/index.js';
+import { MatrixError, forbidden, userInUse, badJson } from '../errors.js';
+import { randomString } from '../events/index.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { newAccessToken, tokenHash } from './tokens.js';
+
+export interface Session {
+  user_id: string;
+  access_token: string;
+  home_server: string;
+}
+
+const LOCALPART = /^[a-z0-9._=\-/]+$/;
+
+/** Registration, login and sessions of local users. */
+export class AccountService {
+  /** Set by appservice/: throws 400 M_EXCLUSIVE when a user id is reserved by a service. */
+  exclusiveUserCheck: ((userId: string) => void) | null = null;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly serverName: string,
+    private readonly enableRegistration: boolean,
+    private readonly sharedSecret: string | null,
+    private readonly clock: () => number,
+  ) {}
+
+  userIdFor(localpart: string): string {
+    return `@${localpart}:${this.serverName}`;
+  }
+
+  /** Checks a requested localpart (lowercased, as later Synapse did) and returns the user id. */
+  validateNewUser(localpart: unknown): string {
+    if (localpart !== undefined && typeof localpart !== 'string') throw badJson("'user' must be a string");
+    const lp = (localpart ?? `-${randomString(18).toLowerCase()}`).toLowerCase();
+    if (lp === '' || !LOCALPART.test(lp)) {
+      throw new MatrixError(400, 'M_INVALID_USERNAME', 'User ID can only contain characters a-z, 0-9, or ._=-/');
+    }
+    const userId = this.userIdFor(lp);
+    if (userId.length > 255) throw new MatrixError(400, 'M_INVALID_USERNAME', 'User ID is too long');
+    if (this.storage.users.findUserCaseInsensitive(userId)) throw userInUse();
+    return userId;
+  }
+
+  /** Open registration with a password (v1 m.login.password and v2_alpha). */
+  async registerWithPassword(localpart: unknown, password: unknown): Promise<Session> {
+    if (!this.enableRegistration) throw forbidden('Registration has been disabled');
+    if (typeof password !== 'string' || password === '') throw new MatrixError(400, 'M_MISSING_PARAM', "Missing 'password'");
+    const userId = this.validateNewUser(localpart);
+    this.exclusiveUserCheck?.(userId);
+    return this.createUser(userId, await hashPassword(password));
+  }
+
+  /** org.matrix.login.shared_secret: mac = hex HMAC-SHA1(secret, user). Works when registration is closed. */
+  async registerWithSharedSecret(localpart: unknown, password: unknown, mac: unknown, admin = false): Promise<Session> {
+    if (!this.sharedSecret) throw forbidden('Shared secret registration is not enabled');
+    if (typeof localpart !== 'string' || typeof password !== 'string' || typeof mac !== 'string') {
+      throw new MatrixError(400, 'M_MISSING_PARAM', "Expected 'user', 'password' and 'mac'");
+    }
+    const want = createHmac('sha1', this.sharedSecret).update(localpart).digest();
+    const got = Buffer.from(mac, 'hex');
+    if (got.length !== want.length || !timingSafeEqual(got, want)) throw forbidden('HMAC incorrect');
+    const userId = this.validateNewUser(localpart);
+    return this.createUser(userId, await hashPassword(password), { admin });
+  }
+
+  /** Creates the account (no password for application service users) and a first session. */
+  createUser(userId: string, passwordHash: string | null, opts: { admin?: boolean; appserviceId?: string } = {}): Session {
+    return this.storage.transaction(() => {
+      if (this.storage.users.findUserCaseInsensitive(userId)) throw userInUse();
+      this.storage.users.createUser(userId, passwordHash, this.clock(), opts);
+      this.storage.users.setDisplayname(userId, userId.slice(1, userId.indexOf(':')));
+      return this.newSession(userId);
+    });
+  }
+
+  async login(user: unknown, password: unknown): Promise<Session> {
+    if (typeof user !== 'string' || typeof password !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', "Expected 'user' and 'password'");
+    const userId = user.startsWith('@') ? user : this.userIdFor(user);
+    const row = this.storage.users.getUser(userId) ?? this.storage.users.findUserCaseInsensitive(userId);
+    // Same answer for an unknown user and a wrong password, and always pay for one hash.
+    const ok = row ? await verifyPassword(password, row.password_hash) : (await hashPassword(password), false);
+    if (!row || !ok) throw forbidden('Invalid username or password');
+    return this.newSession(row.user_id);
+  }
+
+  newSession(userId: string): Session {
+    const token = newAccessToken();
+    this.storage.users.addAccessToken(tokenHash(token), userId, this.clock());
+    return { user_id: userId, access_token: token, home_server: this.serverName };
+  }
+
+  logout(tokenHashValue: string): void {
+    this.storage.users.removeAccessToken(tokenHashValue);
+  }
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { MatrixError } from '../errors.js';
+import type { AccountService, Session } from './account-service.js';
+
+/** A v1 registration type: `POST /register {"type": ...}`. Application services add their own. */
+export type RegistrationHandler = (body: Record<string, unknown>, req: FastifyRequest) => Promise<Session>;
+
+const SESSION_TTL_MS = 10 * 60 * 1000;
+
+/**
+ * The v1 registration types and the v2_alpha user-interactive flow matrix-js-sdk 0.3 uses
+ * (a first call answers 401 with a session; the second completes m.login.dummy).
+ */
+export class RegistrationFlows {
+  readonly v1Types = new Map<string, RegistrationHandler>();
+  /** Set by appservice/: registration with an as_token on the v2_alpha endpoint. */
+  v2AppserviceHandler: RegistrationHandler | null = null;
+  private readonly sessions = new Map<string, number>();
+
+  constructor(private readonly accounts: AccountService, private readonly clock: () => number) {
+    this.v1Types.set('m.login.password', (b) => accounts.registerWithPassword(b.user, b.password));
+    this.v1Types.set('org.matrix.login.shared_secret', (b) =>
+      accounts.registerWithSharedSecret(b.user, b.password, b.mac, b.admin === true),
+    );
+  }
+
+  async registerV1(body: Record<string, unknown>, req: FastifyRequest): Promise<Session> {
+    if (typeof body.type !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', "Missing 'type' key.");
+    const handler = this.v1Types.get(body.type);
+    if (!handler) throw new MatrixError(400, 'M_UNKNOWN', `Unknown login type ${body.type}`);
+    return handler(body, req);
+  }
+
+  /** Returns a session, or the 401 body that asks the client to complete m.login.dummy. */
+  async registerV2(body: Record<string, unknown>, req: FastifyRequest, hasAccessToken: boolean): Promise<Session | { status: 401; body: object }> {
+    if (hasAccessToken && this.v2AppserviceHandler) return this.v2AppserviceHandler(body, req);
+    const auth = body.auth as Record<string, unknown> | undefined;
+    this.expireSessions();
+    if (!auth || typeof auth.session !== 'string' || !this.sessions.has(auth.session) || auth.type !== 'm.login.dummy') {
+      const session = randomBytes(18).toString('base64url');
+      this.sessions.set(session, this.clock());
+      return { status: 401, body: { session, flows: [{ stages: ['m.login.dummy'] }], params: {} } };
+    }
+    const result = await this.accounts.registerWithPassword(body.username, body.password);
+    this.sessions.delete(auth.session);
+    return result;
+  }
+
+  private expireSessions(): void {
+    const now = this.clock();
+    for (const [s, t] of this.sessions) if (now - t > SESSION_TTL_MS) this.sessions.delete(s);
+  }
+}
