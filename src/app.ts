@@ -5,12 +5,13 @@ import { keyRoutes } from './http/keys.js';
 import { clientRoomRoutes } from './http/client-rooms.js';
 import { metricsRoutes } from './http/metrics.js';
 import { clientAccountRoutes } from './http/client-accounts.js';
+import { clientSyncRoutes } from './http/client-sync.js';
 import { federationRoutes } from './http/federation.js';
 
 export type RouteModule = (app: FastifyInstance, hs: Homeserver) => Promise<void>;
 
 /** Every API's route table, in one place. */
-const ROUTE_MODULES: RouteModule[] = [metricsRoutes, keyRoutes, clientAccountRoutes, clientRoomRoutes, federationRoutes];
+const ROUTE_MODULES: RouteModule[] = [metricsRoutes, keyRoutes, clientAccountRoutes, clientRoomRoutes, clientSyncRoutes, federationRoutes];
 
 /** Builds the Fastify app for a homeserver; listening is the caller's business (main.ts, tests). */
 export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {

@@ -12,6 +12,7 @@ import { AccountService } from './accounts/account-service.js';
 import { RegistrationFlows } from './accounts/registration-flows.js';
 import { Notifier } from './sync/notifier.js';
 import { Metrics } from './metrics.js';
+import { installSync, type SyncService } from './sync/index.js';
 import { installFederation, type Federation } from './federation/index.js';
 import type { JsonObject } from './events/index.js';
 
@@ -27,6 +28,8 @@ export class Homeserver {
   readonly accounts: AccountService;
   readonly registration: RegistrationFlows;
   readonly notifier = new Notifier();
+  /** Streams, initialSync, history, typing, presence and receipts. */
+  readonly sync: SyncService;
   readonly metrics = new Metrics();
   /** sha256 of each TLS certificate we serve, published in our key response. */
   tlsFingerprints: { sha256: string }[] = [];
@@ -56,6 +59,7 @@ export class Homeserver {
       this.notifier.notifyUsers(wake);
     });
     this.federation = installFederation(this);
+    this.sync = installSync(this);
   }
 
   get serverName(): string {

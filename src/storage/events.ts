@@ -45,6 +45,9 @@ export class EventsStore {
   private readonly minStream;
   private readonly upgradeOutlierStmt;
   private readonly hasChildStmt;
+  private readonly userStream;
+  private readonly latestAtStmt;
+  private readonly latestStmt;
   private streamPos: number;
   private backfillPos: number;
 
@@ -81,6 +84,16 @@ export class EventsStore {
     this.upgradeOutlierStmt = db.prepare(`UPDATE events SET outlier = 0, stream_ordering = ?, state_group_before = ?,
       state_group = ?, rejected_reason = ? WHERE event_id = ?`);
     this.hasChildStmt = db.prepare('SELECT 1 FROM event_edges WHERE prev_event_id = ? LIMIT 1');
+    // Events of rooms the user is joined to now, plus membership events about the user (invites, kicks).
+    this.userStream = db.prepare(`SELECT * FROM events WHERE stream_ordering > @from AND stream_ordering <= @to
+      AND outlier = 0 AND rejected_reason IS NULL AND (
+        room_id IN (SELECT room_id FROM current_state_events WHERE type = 'm.room.member' AND state_key = @user AND membership = 'join')
+        OR (type = 'm.room.member' AND state_key = @user))
+      ORDER BY stream_ordering LIMIT @limit`);
+    this.latestAtStmt = db.prepare(`SELECT depth, stream_ordering FROM events WHERE room_id = ? AND outlier = 0
+      AND stream_ordering IS NOT NULL AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT 1`);
+    this.latestStmt = db.prepare(`SELECT depth, stream_ordering FROM events WHERE room_id = ? AND outlier = 0
+      AND stream_ordering IS NOT NULL ORDER BY depth DESC, stream_ordering DESC LIMIT 1`);
     this.streamPos = (this.maxStream.get() as { m: number | null }).m ?? 0;
     if (this.streamPos < 0) this.streamPos = 0;
     this.backfillPos = Math.min(0, (this.minStream.get() as { m: number | null }).m ?? 0);
@@ -166,6 +179,19 @@ export class EventsStore {
 
   roomEventsInStreamRange(roomId: string, fromExclusive: number, toInclusive: number, limit: number): EventRow[] {
     return this.streamRange.all(roomId, fromExclusive, toInclusive, limit) as EventRow[];
+  }
+
+  /** What a user's event stream shows between two live positions. */
+  userStreamEvents(userId: string, fromExclusive: number, toInclusive: number, limit: number): EventRow[] {
+    return this.userStream.all({ user: userId, from: fromExclusive, to: toInclusive, limit }) as EventRow[];
+  }
+
+  /** Topological position of the newest timeline event at or before a live stream position. */
+  positionAt(roomId: string, stream: number | null): { depth: number; stream: number } | undefined {
+    const row = (stream === null ? this.latestStmt.get(roomId) : this.latestAtStmt.get(roomId, stream)) as
+      | { depth: number; stream_ordering: number }
+      | undefined;
+    return row ? { depth: row.depth, stream: row.stream_ordering } : undefined;
   }
 
   /** Timeline in topological order, strictly before/after (depth, stream) — for /messages. */

@@ -6,6 +6,8 @@ import { EventsStore } from './events.js';
 import { StateStore } from './state.js';
 import { FederationStore } from './federation.js';
 import { ServerKeysStore } from './server-keys.js';
+import { PresenceStore } from './presence.js';
+import { ReceiptsStore } from './receipts.js';
 
 /** Every table group behind one handle; services get this, never the raw database. */
 export class Storage {
@@ -16,6 +18,8 @@ export class Storage {
   readonly state: StateStore;
   readonly federation: FederationStore;
   readonly serverKeys: ServerKeysStore;
+  readonly presence: PresenceStore;
+  readonly receipts: ReceiptsStore;
 
   constructor(readonly db: Db) {
     this.users = new UsersStore(db);
@@ -25,6 +29,8 @@ export class Storage {
     this.state = new StateStore(db);
     this.federation = new FederationStore(db);
     this.serverKeys = new ServerKeysStore(db);
+    this.presence = new PresenceStore(db);
+    this.receipts = new ReceiptsStore(db);
   }
 
   /** Runs fn in one synchronous SQLite transaction (never across an await). */

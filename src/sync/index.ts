@@ -1,0 +1,141 @@
+// The read side of the client API: streams, initialSync, history and room state.
+import type { Homeserver } from '../homeserver.js';
+import { splitStateKey, type JsonObject } from '../events/index.js';
+import { forbidden, notFound } from '../errors.js';
+import { ClientEvents } from './client-events.js';
+import { HistoryVisibility } from './visibility.js';
+import { TypingService } from './typing.js';
+import { PresenceService } from './presence.js';
+import { ReceiptService } from './receipts.js';
+import { EventStream } from './event-stream.js';
+import { Pagination } from './pagination.js';
+import { formatStreamToken, type StreamToken } from './tokens.js';
+
+export class SyncService {
+  readonly events: ClientEvents;
+  readonly visibility: HistoryVisibility;
+  readonly typing: TypingService;
+  readonly presence: PresenceService;
+  readonly receipts: ReceiptService;
+  readonly stream: EventStream;
+  readonly pagination: Pagination;
+
+  constructor(private readonly hs: Homeserver) {
+    this.events = new ClientEvents(hs);
+    this.visibility = new HistoryVisibility(hs);
+    this.typing = new TypingService(hs);
+    this.presence = new PresenceService(hs);
+    this.receipts = new ReceiptService(hs);
+    this.stream = new EventStream(hs, this);
+    this.pagination = new Pagination(hs, this);
+  }
+
+  currentToken(): StreamToken {
+    return {
+      room: this.hs.storage.events.currentStreamOrdering(),
+      presence: this.presence.currentStreamId(),
+      typing: this.typing.currentSerial(),
+      receipt: this.receipts.currentStreamId(),
+    };
+  }
+
+  requireMember(userId: string, roomId: string): void {
+    this.hs.rooms.requireRoom(roomId);
+    if (this.hs.storage.state.membershipOf(roomId, userId) !== 'join') throw forbidden(`You are not in room ${roomId}`);
+  }
+
+  /** GET /initialSync */
+  initialSync(userId: string, limit: number, archived: boolean): JsonObject {
+    const token = formatStreamToken(this.currentToken());
+    const memberships = archived ? ['join', 'invite', 'leave', 'ban'] : ['join', 'invite'];
+    const rooms = this.hs.storage.state.roomsForUser(userId, memberships).map(({ room_id, membership }) =>
+      this.roomSummary(userId, room_id, membership, limit),
+    );
+    const joined = this.hs.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id);
+    return {
+      end: token,
+      presence: this.presence.snapshot(userId),
+      receipts: this.receipts.snapshot(joined),
+      rooms,
+    };
+  }
+
+  /** GET /rooms/{roomId}/initialSync */
+  roomInitialSync(userId: string, roomId: string, limit: number): JsonObject {
+    this.requireMember(userId, roomId);
+    const summary = this.roomSummary(userId, roomId, 'join', limit);
+    const members = this.hs.storage.state.membersWith(roomId, 'join');
+    const presence = members.map((u) => this.hs.storage.presence.get(u)).filter((r) => r !== undefined).map((r) => this.presence.toEvent(r));
+    return { ...summary, presence, receipts: this.receipts.snapshot([roomId]) };
+  }
+
+  private roomSummary(userId: string, roomId: string, membership: string, limit: number): JsonObject {
+    const visibility = this.hs.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
+    const out: JsonObject = { room_id: roomId, membership, visibility };
+    if (membership === 'join') {
+      out.messages = this.pagination.latest(userId, roomId, limit);
+      out.state = this.roomState(userId, roomId);
+    } else {
+      const id = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
+      const ev = id ? this.events.formatId(id) : undefined;
+      if (ev && membership === 'invite') {
+        out.inviter = ev.sender;
+        out.invite = ev;
+      }
+    }
+    return out;
+  }
+
+  /** GET /rooms/{roomId}/state: the current state as client events. */
+  roomState(userId: string, roomId: string): JsonObject[] {
+    this.requireMember(userId, roomId);
+    return [...this.hs.storage.state.currentState(roomId).values()].map((id) => this.events.formatId(id)!).filter(Boolean);
+  }
+
+  /** GET /rooms/{roomId}/state/{type}/{stateKey}: the content only. */
+  stateContent(userId: string, roomId: string, type: string, stateKey: string): JsonObject {
+    this.requireMember(userId, roomId);
+    const id = this.hs.storage.state.currentStateEventId(roomId, type, stateKey);
+    const ev = id ? this.events.formatId(id) : undefined;
+    if (!ev) throw notFound('Event not found.');
+    return ev.content as JsonObject;
+  }
+
+  /** GET /rooms/{roomId}/members: member events of every membership. */
+  members(userId: string, roomId: string): JsonObject {
+    this.requireMember(userId, roomId);
+    const chunk: JsonObject[] = [];
+    for (const [k, id] of this.hs.storage.state.currentState(roomId)) {
+      if (splitStateKey(k)[0] !== 'm.room.member') continue;
+      const ev = this.events.formatId(id);
+      if (ev) chunk.push(ev);
+    }
+    return { chunk, start: 'START', end: 'END' };
+  }
+
+  /** GET /events/{eventId} */
+  eventById(userId: string, eventId: string): JsonObject {
+    const row = this.hs.storage.events.getEvent(eventId);
+    if (!row || row.outlier || row.rejected_reason) throw notFound('Event not found.');
+    if (this.hs.storage.state.membershipOf(row.room_id, userId) !== 'join') throw forbidden('You are not in this room');
+    if (!this.visibility.visible(userId, row)) throw forbidden('You may not see this event');
+    return this.events.format(row);
+  }
+}
+
+/** Creates the sync services and plugs them into federation EDUs. */
+export function installSync(hs: Homeserver): SyncService {
+  const sync = new SyncService(hs);
+  if (hs.federation) {
+    hs.federation.edus.sink = {
+      setRemoteTyping: (roomId, userId, typing) => sync.typing.setRemote(roomId, userId, typing),
+      setRemotePresence: (userId, update) => sync.presence.setRemote(userId, update),
+      setRemoteReceipt: (roomId, type, userId, ids, data) => sync.receipts.setRemote(roomId, type, userId, ids, data),
+      localPresence: (userId) => {
+        const row = hs.storage.presence.get(userId);
+        return row ? { presence: row.state, last_active_ago: hs.clock() - row.last_active_ts, status_msg: row.status_msg } : null;
+      },
+    };
+  }
+  return sync;
+}

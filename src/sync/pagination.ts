@@ -1,0 +1,87 @@
+// GET /rooms/{roomId}/messages: history in topological order, filtered by history visibility,
+// pulling older events from other servers when our copy of the room runs out.
+import type { Homeserver } from '../homeserver.js';
+import type { EventRow } from '../storage/events.js';
+import type { JsonObject } from '../events/index.js';
+import type { SyncService } from './index.js';
+import { badPagination } from '../errors.js';
+import { formatStreamToken, formatTopologicalToken, parseStreamToken, parseTopologicalToken, type TopologicalToken } from './tokens.js';
+
+const MAX_LIMIT = 1000;
+
+export interface MessagesQuery {
+  from?: string;
+  to?: string;
+  dir?: string;
+  limit?: number;
+}
+
+export class Pagination {
+  constructor(private readonly hs: Homeserver, private readonly sync: SyncService) {}
+
+  async messages(userId: string, roomId: string, q: MessagesQuery): Promise<{ chunk: JsonObject[]; start: string; end: string }> {
+    this.sync.requireMember(userId, roomId);
+    const dir = q.dir === 'b' ? 'b' : 'f';
+    if (q.dir !== undefined && q.dir !== 'b' && q.dir !== 'f') throw badPagination("'dir' must be 'b' or 'f'");
+    const limit = Math.min(Math.max(q.limit ?? 10, 0), MAX_LIMIT);
+    const startToken = q.from ?? formatStreamToken(this.sync.currentToken());
+    const position = this.position(roomId, q.from, dir);
+    const until = q.to !== undefined ? this.position(roomId, q.to, dir === 'b' ? 'f' : 'b') : null;
+    let rows = this.read(roomId, position, dir, limit, until);
+    if (dir === 'b' && rows.length < limit && this.hs.rooms.hooks.backfill && this.hs.storage.events.backwardExtremities(roomId).length > 0) {
+      // Our copy of the room ends here: ask the servers in the room for more, then read again.
+      try {
+        await this.hs.rooms.hooks.backfill(roomId, limit - rows.length + 10);
+        rows = this.read(roomId, position, dir, limit, until);
+      } catch (err) {
+        this.hs.log.warn({ err, roomId }, 'backfill failed');
+      }
+    }
+    const visible = this.sync.visibility.filter(userId, rows);
+    const last = rows[rows.length - 1];
+    return {
+      chunk: visible.map((r) => this.sync.events.format(r)),
+      start: startToken,
+      end: last ? formatTopologicalToken({ depth: last.depth, stream: last.stream_ordering! }) : startToken,
+    };
+  }
+
+  /** The newest `limit` timeline events, oldest first, and the token before the oldest. */
+  latest(userId: string, roomId: string, limit: number): { chunk: JsonObject[]; start: string; end: string } {
+    const now = this.sync.currentToken();
+    const rows = limit > 0 ? this.read(roomId, { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER }, 'b', limit, null) : [];
+    const oldest = rows[rows.length - 1];
+    const visible = this.sync.visibility.filter(userId, rows).reverse();
+    return {
+      chunk: visible.map((r) => this.sync.events.format(r)),
+      start: oldest ? formatTopologicalToken({ depth: oldest.depth, stream: oldest.stream_ordering! }) : formatStreamToken(now),
+      end: formatStreamToken(now),
+    };
+  }
+
+  private read(roomId: string, from: TopologicalToken, dir: 'b' | 'f', limit: number, until: TopologicalToken | null): EventRow[] {
+    const rows = this.hs.storage.events.roomEventsTopological(roomId, from.depth, from.stream, dir, limit);
+    if (!until) return rows;
+    const beyond = (r: EventRow) =>
+      dir === 'b'
+        ? r.depth < until.depth || (r.depth === until.depth && r.stream_ordering! < until.stream)
+        : r.depth > until.depth || (r.depth === until.depth && r.stream_ordering! > until.stream);
+    const cut = rows.findIndex(beyond);
+    return cut === -1 ? rows : rows.slice(0, cut);
+  }
+
+  /**
+   * A token as a topological position. Live stream tokens ("s...", or "END"/none for now) point
+   * just past the newest event at that stream position, so paginating back includes it.
+   */
+  private position(roomId: string, token: string | undefined, dir: 'b' | 'f'): TopologicalToken {
+    if (token !== undefined && token !== 'END') {
+      const topo = parseTopologicalToken(token);
+      if (topo) return topo;
+    }
+    const stream = token === undefined || token === 'END' ? null : parseStreamToken(token).room;
+    const at = this.hs.storage.events.positionAt(roomId, stream);
+    if (!at) return dir === 'b' ? { depth: 0, stream: 0 } : { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER };
+    return dir === 'b' ? { depth: at.depth, stream: at.stream + 1 } : at;
+  }
+}

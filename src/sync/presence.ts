@@ -1,0 +1,140 @@
+import type { Homeserver } from '../homeserver.js';
+import type { PresenceRow } from '../storage/presence.js';
+import { serverOf, type JsonObject } from '../events/index.js';
+import { MatrixError, forbidden, notFound } from '../errors.js';
+
+const STATES = new Set(['online', 'unavailable', 'offline', 'free_for_chat']);
+
+export interface PresenceEvent {
+  type: 'm.presence';
+  content: JsonObject;
+}
+
+/** Presence of local and remote users, persisted with a stream id so tokens survive restarts. */
+export class PresenceService {
+  constructor(private readonly hs: Homeserver) {}
+
+  currentStreamId(): number {
+    return this.hs.storage.presence.currentStreamId();
+  }
+
+  /** PUT /presence/{userId}/status */
+  setStatus(requester: string, userId: string, body: Record<string, unknown>): void {
+    if (requester !== userId) throw forbidden("Cannot set another user's presence");
+    const { presence, status_msg: statusMsg, ...rest } = body;
+    if (typeof presence !== 'string' || !STATES.has(presence) || Object.keys(rest).length > 0 ||
+      (statusMsg !== undefined && statusMsg !== null && typeof statusMsg !== 'string')) {
+      throw new MatrixError(400, 'M_BAD_JSON', 'Unable to parse state');
+    }
+    this.update(userId, presence, (statusMsg as string | undefined) ?? null);
+  }
+
+  /** Opening an event stream marks the user online (without churning the stream if already so). */
+  markActive(userId: string): void {
+    const row = this.hs.storage.presence.get(userId);
+    if (row?.state === 'online') return;
+    this.update(userId, 'online', row?.status_msg ?? null);
+  }
+
+  setRemote(userId: string, u: { presence: string; status_msg?: string | null; last_active_ago?: number }): void {
+    if (!STATES.has(u.presence)) return;
+    this.hs.storage.presence.set(userId, u.presence, u.status_msg ?? null, this.hs.clock() - (u.last_active_ago ?? 0));
+    this.hs.notifier.notifyUsers(this.audience(userId));
+  }
+
+  private update(userId: string, state: string, statusMsg: string | null): void {
+    const now = this.hs.clock();
+    this.hs.storage.presence.set(userId, state, statusMsg, now);
+    this.hs.notifier.notifyUsers(this.audience(userId));
+    if (serverOf(userId) === this.hs.serverName) {
+      const p = this.hs.storage.users.getProfile(userId);
+      this.hs.federation?.edus.sendPresence(userId, {
+        presence: state, last_active_ago: 0, status_msg: statusMsg, displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
+      });
+    }
+  }
+
+  /** GET /presence/{userId}/status — only for users you share a room with, or list. */
+  getStatus(requester: string, userId: string): JsonObject {
+    if (requester !== userId && !this.visibleUsers(requester).has(userId)) throw notFound('Presence information not visible');
+    const row = this.hs.storage.presence.get(userId);
+    const out: JsonObject = { presence: row?.state ?? 'offline' };
+    if (row) out.last_active_ago = this.hs.clock() - row.last_active_ts;
+    if (row?.status_msg) out.status_msg = row.status_msg;
+    return out;
+  }
+
+  /** Users whose presence `userId` sees: everyone sharing a joined room, plus their presence list. */
+  visibleUsers(userId: string): Set<string> {
+    const users = new Set<string>();
+    for (const { room_id } of this.hs.storage.state.roomsForUser(userId, ['join'])) {
+      for (const u of this.hs.storage.state.membersWith(room_id, 'join')) users.add(u);
+    }
+    for (const r of this.hs.storage.presence.list(userId)) users.add(r.observed_user_id);
+    users.add(userId);
+    return users;
+  }
+
+  /** Who should be woken when `userId`'s presence changes. */
+  private audience(userId: string): Set<string> {
+    const users = this.visibleUsers(userId);
+    for (const o of this.hs.storage.presence.observers(userId)) users.add(o);
+    return users;
+  }
+
+  eventsBetween(userId: string, fromExclusive: number, toInclusive: number): PresenceEvent[] {
+    const rows = this.hs.storage.presence.changedBetween(fromExclusive, toInclusive);
+    if (rows.length === 0) return [];
+    const visible = this.visibleUsers(userId);
+    return rows.filter((r) => visible.has(r.user_id)).map((r) => this.toEvent(r));
+  }
+
+  /** Current presence of everyone the user can see (initialSync). */
+  snapshot(userId: string): PresenceEvent[] {
+    const out: PresenceEvent[] = [];
+    for (const u of this.visibleUsers(userId)) {
+      const row = this.hs.storage.presence.get(u);
+      if (row) out.push(this.toEvent(row));
+    }
+    return out;
+  }
+
+  toEvent(row: PresenceRow): PresenceEvent {
+    const p = this.hs.storage.users.getProfile(row.user_id);
+    const content: JsonObject = {
+      user_id: row.user_id, presence: row.state, last_active_ago: this.hs.clock() - row.last_active_ts,
+      displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
+    };
+    if (row.status_msg) content.status_msg = row.status_msg;
+    return { type: 'm.presence', content };
+  }
+
+  /** GET /presence/list/{userId} */
+  list(requester: string, userId: string): JsonObject[] {
+    if (requester !== userId) throw forbidden('Cannot see another user\'s presence list');
+    return this.hs.storage.presence.list(userId).map((r) => {
+      const ev = this.getStatusRaw(r.observed_user_id);
+      return { user_id: r.observed_user_id, accepted: r.accepted === 1, ...ev };
+    });
+  }
+
+  /** POST /presence/list/{userId} {"invite": [...], "drop": [...]} */
+  editList(requester: string, userId: string, body: Record<string, unknown>): void {
+    if (requester !== userId) throw forbidden('Cannot change another user\'s presence list');
+    const invite = body.invite ?? [];
+    const drop = body.drop ?? [];
+    if (!Array.isArray(invite) || !Array.isArray(drop) || ![...invite, ...drop].every((u) => typeof u === 'string' && u.startsWith('@'))) {
+      throw new MatrixError(400, 'M_BAD_JSON', "'invite' and 'drop' must be lists of user ids");
+    }
+    for (const u of invite as string[]) this.hs.storage.presence.addToList(userId, u);
+    for (const u of drop as string[]) this.hs.storage.presence.dropFromList(userId, u);
+    this.hs.notifier.notifyUsers([userId]);
+  }
+
+  private getStatusRaw(userId: string): JsonObject {
+    const row = this.hs.storage.presence.get(userId);
+    return row
+      ? { presence: row.state, last_active_ago: this.hs.clock() - row.last_active_ts, ...(row.status_msg ? { status_msg: row.status_msg } : {}) }
+      : { presence: 'offline' };
+  }
+}

@@ -1,0 +1,35 @@
+import { badPagination } from '../errors.js';
+
+/** A position in every stream a client follows: "s<room>_<presence>_<typing>_<receipt>". */
+export interface StreamToken {
+  room: number;
+  presence: number;
+  typing: number;
+  receipt: number;
+}
+
+export function formatStreamToken(t: StreamToken): string {
+  return `s${t.room}_${t.presence}_${t.typing}_${t.receipt}`;
+}
+
+/** Accepts the 4-part tokens we hand out and Synapse's older 3-part ones. */
+export function parseStreamToken(s: string): StreamToken {
+  const m = /^s(\d+)_(\d+)_(\d+)(?:_(\d+))?$/.exec(s);
+  if (!m) throw badPagination(`Invalid stream token '${s}'`);
+  return { room: Number(m[1]), presence: Number(m[2]), typing: Number(m[3]), receipt: Number(m[4] ?? 0) };
+}
+
+/** A position in a room's history for /messages: before or after (depth, stream ordering). */
+export interface TopologicalToken {
+  depth: number;
+  stream: number;
+}
+
+export function formatTopologicalToken(t: TopologicalToken): string {
+  return `t${t.depth}-${t.stream}`;
+}
+
+export function parseTopologicalToken(s: string): TopologicalToken | null {
+  const m = /^t(\d+)-(-?\d+)$/.exec(s);
+  return m ? { depth: Number(m[1]), stream: Number(m[2]) } : null;
+}
