@@ -35,7 +35,7 @@ t.test('first start writes a default config and key, serves a self-signed key re
   const dir = tempDir(t);
   const port = await freePort();
   const run = runCli(['--config', 'homeserver.yaml', '--server-name', `localhost:${port}`, '--port', String(port)], dir);
-  t.teardown(() => run.child.kill('SIGKILL'));
+  t.teardown(() => run.kill('SIGKILL'));
   await run.ready;
   t.ok(existsSync(join(dir, 'homeserver.yaml')), 'config written');
   t.match(run.output(), /no config found: wrote a commented default/);
@@ -52,7 +52,7 @@ t.test('first start writes a default config and key, serves a self-signed key re
   t.ok(nacl.sign.detached.verify(Buffer.from(canonicalJson(unsigned)), sig, pub), 'signature verifies with tweetnacl');
   t.ok(body.valid_until_ts > Date.now(), 'valid_until_ts is in the future');
 
-  run.child.kill('SIGTERM');
+  run.kill('SIGTERM');
   t.equal(await run.exit, 0, 'clean exit on SIGTERM');
   t.match(run.output(), /shutting down/);
 });

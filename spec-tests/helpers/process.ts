@@ -12,10 +12,12 @@ export interface RunningServer {
   /** Resolves when the log says the server is running. */
   ready: Promise<void>;
   exit: Promise<number | null>;
+  /** Signals the whole process group: tsx runs the server in a child process of its own. */
+  kill(signal: NodeJS.Signals): void;
 }
 
 export function runCli(args: string[], cwd: string): RunningServer {
-  const child = spawn(TSX, [join(ROOT, 'src', 'main.ts'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(TSX, [join(ROOT, 'src', 'main.ts'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let resolveReady!: () => void;
   let rejectReady!: (e: Error) => void;
@@ -34,5 +36,14 @@ export function runCli(args: string[], cwd: string): RunningServer {
     return code as number | null;
   });
   ready.catch(() => {});
-  return { child, output: () => out, ready, exit };
+  let exited = false;
+  exit.then(() => (exited = true));
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      if (!exited) child.kill(signal);
+    }
+  };
+  return { child, output: () => out, ready, exit, kill };
 }

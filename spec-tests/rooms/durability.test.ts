@@ -20,7 +20,7 @@ t.test('events acknowledged before kill -9 are all there after a restart, txnIds
   writeFileSync(cfgPath, YAML.stringify({ ...cfg, rate_limiting: { per_second: 1000, burst: 1000 } }));
 
   let run = runCli(['--config', 'hs.yaml'], dir);
-  t.teardown(() => run.child.kill('SIGKILL'));
+  t.teardown(() => run.kill('SIGKILL'));
   await run.ready;
   const server = { url: `http://127.0.0.1:${port}` };
   const alice = await Client.register(server, 'alice');
@@ -36,7 +36,7 @@ t.test('events acknowledged before kill -9 are all there after a restart, txnIds
     t.equal(r.status, 200);
     acked.push(r.body.event_id);
   }
-  run.child.kill('SIGKILL');
+  run.kill('SIGKILL');
   await run.exit;
 
   run = runCli(['--config', 'hs.yaml'], dir);
@@ -51,6 +51,6 @@ t.test('events acknowledged before kill -9 are all there after a restart, txnIds
   t.ok(acked.every((id) => seen.has(id)), `all ${acked.length} acknowledged events survived`);
   const bodies = (page.body.chunk as { content: { body?: string } }[]).filter((e) => e.content.body === 'first');
   t.equal(bodies.length, 1, 'the idempotent send was stored once');
-  run.child.kill('SIGTERM');
+  run.kill('SIGTERM');
   t.equal(await run.exit, 0);
 });
