@@ -10,6 +10,9 @@ import { RoomService } from './rooms/room-service.js';
 import { Authenticator, type Requester } from './accounts/auth.js';
 import { AccountService } from './accounts/account-service.js';
 import { RegistrationFlows } from './accounts/registration-flows.js';
+import { ProfileService } from './accounts/profile-service.js';
+import { RateLimiter } from './accounts/rate-limit.js';
+import { DirectoryService } from './rooms/directory-service.js';
 import { Notifier } from './sync/notifier.js';
 import { Metrics } from './metrics.js';
 import { installSync, type SyncService } from './sync/index.js';
@@ -27,6 +30,8 @@ export class Homeserver {
   readonly auth: Authenticator;
   readonly accounts: AccountService;
   readonly registration: RegistrationFlows;
+  readonly profiles: ProfileService;
+  readonly directory: DirectoryService;
   readonly notifier = new Notifier();
   /** Streams, initialSync, history, typing, presence and receipts. */
   readonly sync: SyncService;
@@ -52,6 +57,10 @@ export class Homeserver {
     this.auth = new Authenticator(storage);
     this.accounts = new AccountService(storage, config.serverName, config.enableRegistration, config.registrationSharedSecret, clock);
     this.registration = new RegistrationFlows(this.accounts, clock);
+    this.profiles = new ProfileService(storage, this.rooms, config.serverName);
+    this.directory = new DirectoryService(storage, this.rooms, this.persister, config.serverName, new Set(config.admins));
+    const limiter = new RateLimiter(config.rateLimiting.perSecond, config.rateLimiting.burst, clock);
+    this.rateLimit = (r) => limiter.check(r);
     this.persister.afterCommit.push((ev) => {
       this.metrics.eventsPersisted.inc({ origin: serverOfSender(ev.pdu.origin, config.serverName), outcome: ev.rejected ? 'rejected' : 'accepted' });
       const wake = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
@@ -60,6 +69,7 @@ export class Homeserver {
     });
     this.federation = installFederation(this);
     this.sync = installSync(this);
+    if (this.federation) this.profiles.queryRemote = (userId, field) => this.federation!.queries.remoteProfile(userId, field);
   }
 
   get serverName(): string {

@@ -220,6 +220,11 @@ export class RoomService {
     return { event_id: ev.pdu.event_id };
   }
 
+  /** Re-sends the user's join with their current profile (after a displayname/avatar change). */
+  announceProfile(userId: string, roomId: string): void {
+    this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: this.joinContent(userId) });
+  }
+
   /** Content of a join: the user's profile, as Synapse filled it in for local joins. */
   joinContent(userId: string): JsonObject {
     const p = this.storage.users.getProfile(userId);

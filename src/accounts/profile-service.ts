@@ -1,0 +1,48 @@
+import type { Storage } from '../storage/index.js';
+import type { RoomService } from '../rooms/room-service.js';
+import type { Requester } from './auth.js';
+import { serverOf, type JsonObject } from '../events/index.js';
+import { MatrixError, forbidden, notFound } from '../errors.js';
+
+export type ProfileField = 'displayname' | 'avatar_url';
+
+/** Display names and avatars; a change is re-announced in every room the user is in. */
+export class ProfileService {
+  /** Set by federation: a remote user's profile, or null. */
+  queryRemote: ((userId: string, field?: ProfileField) => Promise<JsonObject | null>) | null = null;
+  /** Set by appservice/: may create an unknown user in a service's namespace (true if it now exists). */
+  queryAppserviceUser: ((userId: string) => Promise<boolean>) | null = null;
+
+  constructor(private readonly storage: Storage, private readonly rooms: RoomService, private readonly serverName: string) {}
+
+  async get(userId: string, field?: ProfileField): Promise<JsonObject> {
+    if (!userId.startsWith('@') || !userId.includes(':')) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid user id');
+    if (serverOf(userId) !== this.serverName) {
+      const remote = this.queryRemote ? await this.queryRemote(userId, field) : null;
+      if (!remote) throw notFound('Profile not found');
+      return field ? { [field]: remote[field] ?? null } : { displayname: remote.displayname ?? null, avatar_url: remote.avatar_url ?? null };
+    }
+    if (!this.storage.users.getUser(userId) && !(this.queryAppserviceUser && (await this.queryAppserviceUser(userId)))) {
+      throw notFound('User not found');
+    }
+    const p = this.storage.users.getProfile(userId);
+    const all = { displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null };
+    return field ? { [field]: all[field] } : all;
+  }
+
+  /** PUT /profile/{userId}/{field}: yourself only; then a new join event in each of your rooms. */
+  set(requester: Requester, userId: string, field: ProfileField, value: unknown): void {
+    if (requester.userId !== userId) throw forbidden("Cannot set another user's profile");
+    if (serverOf(userId) !== this.serverName) throw new MatrixError(400, 'M_UNKNOWN', 'Can only set profiles of local users');
+    if (value !== null && typeof value !== 'string') throw new MatrixError(400, 'M_BAD_JSON', `'${field}' must be a string`);
+    if (field === 'displayname') this.storage.users.setDisplayname(userId, value);
+    else this.storage.users.setAvatarUrl(userId, value);
+    for (const { room_id } of this.storage.state.roomsForUser(userId, ['join'])) {
+      try {
+        this.rooms.announceProfile(userId, room_id);
+      } catch {
+        // A room where the user may no longer send (e.g. banned meanwhile) keeps the old profile.
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type { Storage } from '../storage/index.js';
+import type { Requester } from '../accounts/auth.js';
+import type { RoomService } from './room-service.js';
+import type { EventPersister } from './persist.js';
+import { serverOf, type JsonObject } from '../events/index.js';
+import { MatrixError, forbidden, notFound } from '../errors.js';
+
+/** Room aliases (the directory) and the public room list. */
+export class DirectoryService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly rooms: RoomService,
+    private readonly persister: EventPersister,
+    private readonly serverName: string,
+    private readonly admins: Set<string>,
+  ) {}
+
+  async resolve(alias: string): Promise<{ room_id: string; servers: string[] }> {
+    validAlias(alias);
+    const found = await this.rooms.lookupAlias(alias);
+    if (!found) throw notFound(`Room alias ${alias} not found`);
+    return found;
+  }
+
+  /** PUT /directory/room/{alias}: map a local alias, then announce the room's aliases. */
+  create(requester: Requester, alias: string, body: Record<string, unknown>): void {
+    validAlias(alias);
+    if (serverOf(alias) !== this.serverName) throw new MatrixError(400, 'M_UNKNOWN', 'Room alias must be local');
+    if (typeof body.room_id !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "Missing 'room_id'");
+    const servers = body.servers ?? this.rooms.joinedServers(body.room_id);
+    if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string')) {
+      throw new MatrixError(400, 'M_BAD_JSON', "'servers' must be a non-empty list of server names");
+    }
+    this.rooms.hooks.checkAliasExclusive?.(alias, requester);
+    this.rooms.requireRoom(body.room_id);
+    if (!this.storage.rooms.createAlias(alias, body.room_id, requester.userId, servers as string[])) {
+      throw new MatrixError(409, 'M_UNKNOWN', `Room alias ${alias} already exists`);
+    }
+    this.announceAliases(requester.userId, body.room_id);
+  }
+
+  /** DELETE /directory/room/{alias}: server admins, the alias's creator, or an application service. */
+  delete(requester: Requester, alias: string): void {
+    validAlias(alias);
+    const row = this.storage.rooms.getAlias(alias);
+    if (!row) throw notFound(`Room alias ${alias} not found`);
+    const allowed = this.admins.has(requester.userId) || row.creator === requester.userId || requester.appserviceId !== null;
+    if (!allowed) throw forbidden('You need to be a server admin or the creator of the alias');
+    if (requester.appserviceId !== null) this.rooms.hooks.checkAliasExclusive?.(alias, requester);
+    this.storage.rooms.deleteAlias(alias);
+  }
+
+  /** The room's m.room.aliases event for this server: every local alias, sent as `sender`. */
+  private announceAliases(sender: string, roomId: string): void {
+    const aliases = this.storage.rooms.aliasesForRoom(roomId).filter((a) => serverOf(a) === this.serverName);
+    this.persister.createLocalEvent({ type: 'm.room.aliases', room_id: roomId, sender, state_key: this.serverName, content: { aliases } });
+  }
+
+  /** GET /publicRooms: rooms created public that have at least one alias. */
+  publicRooms(): JsonObject {
+    const chunk: JsonObject[] = [];
+    for (const roomId of this.storage.rooms.publicRoomIds()) {
+      const aliases = this.storage.rooms.aliasesForRoom(roomId);
+      if (aliases.length === 0) continue;
+      chunk.push({
+        room_id: roomId,
+        aliases,
+        name: this.stateContent(roomId, 'm.room.name')?.name ?? null,
+        topic: this.stateContent(roomId, 'm.room.topic')?.topic ?? null,
+        num_joined_members: this.storage.state.membersWith(roomId, 'join').length,
+      });
+    }
+    return { start: 'START', end: 'END', chunk };
+  }
+
+  private stateContent(roomId: string, type: string): JsonObject | undefined {
+    const id = this.storage.state.currentStateEventId(roomId, type, '');
+    return id ? (this.persister.loader.pdu(id)?.content as JsonObject | undefined) : undefined;
+  }
+}
+
+function validAlias(alias: string): void {
+  if (!alias.startsWith('#') || !alias.includes(':') || /\s/.test(alias)) {
+    throw new MatrixError(400, 'M_UNKNOWN', `Invalid room alias ${alias}`);
+  }
+}
