@@ -6,33 +6,36 @@ import { join } from 'node:path';
 
 const results = '.tap/test-results';
 const args = process.argv.slice(2);
+const flags = args.filter((a) => a.startsWith('-'));
 const targets = args.filter((a) => !a.startsWith('-'));
+// Only *.test.ts files are tests; helpers and fixtures beside them are not.
+function* testFiles(p) {
+  if (statSync(p).isFile()) return yield p;
+  for (const name of readdirSync(p).sort()) {
+    if (name === 'fixtures' || name === 'helpers') continue;
+    const q = join(p, name);
+    if (statSync(q).isDirectory()) yield* testFiles(q);
+    else if (q.endsWith('.test.ts')) yield q;
+  }
+}
+const files = (targets.length ? targets : ['spec-tests']).flatMap((t) => [...testFiles(t)]);
 // Only the results of what this run executes (several runs may share the folder while developing).
-const resultPaths = (targets.length ? targets : ['spec-tests']).map((p) =>
-  join(results, p.replace(/\/+$/, '')) + (p.endsWith('.ts') ? '.tap' : ''),
-);
+const resultPaths = files.map((p) => join(results, p) + '.tap');
 for (const p of resultPaths) rmSync(p, { recursive: true, force: true });
 const run = spawnSync(
   'node_modules/.bin/tap',
-  ['--disable-coverage', '--allow-incomplete-coverage', '--timeout=300', ...(args.length ? args : ['spec-tests'])],
+  ['--disable-coverage', '--allow-incomplete-coverage', '--timeout=300', ...flags, ...files],
   { stdio: 'inherit' },
 );
-
-function* tapFiles(dir) {
-  if (!existsSync(dir)) return;
-  if (!statSync(dir).isDirectory()) return;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) yield* tapFiles(p);
-    else if (p.endsWith('.tap')) yield p;
-  }
-}
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-const files = resultPaths.flatMap((p) => (p.endsWith('.tap') ? (existsSync(p) ? [p] : []) : [...tapFiles(p)]));
-for (const file of files) {
+for (const file of resultPaths) {
+  if (!existsSync(file)) {
+    failed++; // the file never reported: it crashed before tap could record it
+    continue;
+  }
   const lines = readFileSync(file, 'utf8').split('\n');
   let seen = 0;
   for (const line of lines) {

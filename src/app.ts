@@ -10,12 +10,13 @@ import { clientProfileRoutes } from './http/client-profile.js';
 import { clientDirectoryRoutes } from './http/client-directory.js';
 import { clientMiscRoutes } from './http/client-misc.js';
 import { federationRoutes } from './http/federation.js';
+import { mediaRoutes } from './http/media.js';
 
 export type RouteModule = (app: FastifyInstance, hs: Homeserver) => Promise<void>;
 
 /** Every API's route table, in one place. */
 const ROUTE_MODULES: RouteModule[] = [metricsRoutes, keyRoutes, clientAccountRoutes, clientRoomRoutes, clientSyncRoutes, clientProfileRoutes,
-  clientDirectoryRoutes, clientMiscRoutes, federationRoutes];
+  clientDirectoryRoutes, clientMiscRoutes, federationRoutes, mediaRoutes];
 
 /** Builds the Fastify app for a homeserver; listening is the caller's business (main.ts, tests). */
 export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {

@@ -37,6 +37,9 @@ export const configSchema = {
         burst: { type: 'number', minimum: 1 },
       },
     },
+    turn_uris: { type: 'array', items: { type: 'string', minLength: 1 } },
+    turn_shared_secret: { type: ['string', 'null'] },
+    turn_user_lifetime: { type: ['integer', 'string'] },
     federation: {
       type: 'object',
       additionalProperties: false,

@@ -26,6 +26,8 @@ export interface HomeserverConfig {
   enableRegistration: boolean;
   registrationSharedSecret: string | null;
   rateLimiting: { perSecond: number; burst: number };
+  /** TURN credentials handed to VoIP clients (GET /voip/turnServer); null when not configured. */
+  turn: { uris: string[]; sharedSecret: string; userLifetimeMs: number } | null;
   federation: {
     enabled: boolean;
     /** Separate federation listener; null when server_name has a port (one listener serves both). */
@@ -106,6 +108,9 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
     enableRegistration: raw.enable_registration ?? true,
     registrationSharedSecret: raw.registration_shared_secret ?? null,
     rateLimiting: { perSecond: rl.per_second ?? 0.2, burst: rl.burst ?? 10 },
+    turn: raw.turn_uris?.length && raw.turn_shared_secret
+      ? { uris: raw.turn_uris, sharedSecret: raw.turn_shared_secret, userLifetimeMs: parseDuration(raw.turn_user_lifetime ?? '1h', path) }
+      : null,
     federation: {
       enabled: fed.enabled ?? true,
       port: namedPort !== null ? null : (fed.port ?? 8448),
@@ -130,6 +135,13 @@ export function portOfServerName(serverName: string): number | null {
 
 function fileSafe(name: string): string {
   return name.replace(/[^A-Za-z0-9.-]/g, '_');
+}
+
+function parseDuration(v: number | string, path: string): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(v.trim());
+  if (!m) throw new ConfigError(`${path}: bad value for 'turn_user_lifetime': expected milliseconds or a duration like 1h`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
 }
 
 function parseSize(v: number | string, path: string): number {
@@ -190,6 +202,12 @@ registration_shared_secret: ${opts.withSecret === false ? 'null' : `"${randomByt
 rate_limiting:
   per_second: 0.2
   burst: 10
+
+# TURN server for VoIP calls: clients get time-limited credentials (HMAC-SHA1 with the secret,
+# as coturn's --use-auth-secret expects). Leave turn_uris empty to hand out none.
+turn_uris: []   # e.g. ["turn:turn.example.org:3478?transport=udp"]
+turn_shared_secret: null
+turn_user_lifetime: "1h"
 
 federation:
   enabled: true

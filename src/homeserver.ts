@@ -12,6 +12,7 @@ import { AccountService } from './accounts/account-service.js';
 import { RegistrationFlows } from './accounts/registration-flows.js';
 import { ProfileService } from './accounts/profile-service.js';
 import { RateLimiter } from './accounts/rate-limit.js';
+import { PushRuleService } from './accounts/push-rules-service.js';
 import { DirectoryService } from './rooms/directory-service.js';
 import { Notifier } from './sync/notifier.js';
 import { Metrics } from './metrics.js';
@@ -32,6 +33,7 @@ export class Homeserver {
   readonly registration: RegistrationFlows;
   readonly profiles: ProfileService;
   readonly directory: DirectoryService;
+  readonly pushRules: PushRuleService;
   readonly notifier = new Notifier();
   /** Streams, initialSync, history, typing, presence and receipts. */
   readonly sync: SyncService;
@@ -58,6 +60,7 @@ export class Homeserver {
     this.accounts = new AccountService(storage, config.serverName, config.enableRegistration, config.registrationSharedSecret, clock);
     this.registration = new RegistrationFlows(this.accounts, clock);
     this.profiles = new ProfileService(storage, this.rooms, config.serverName);
+    this.pushRules = new PushRuleService(storage);
     this.directory = new DirectoryService(storage, this.rooms, this.persister, config.serverName, new Set(config.admins));
     const limiter = new RateLimiter(config.rateLimiting.perSecond, config.rateLimiting.burst, clock);
     this.rateLimit = (r) => limiter.check(r);

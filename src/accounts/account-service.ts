@@ -30,8 +30,11 @@ export class AccountService {
     return `@${localpart}:${this.serverName}`;
   }
 
-  /** Checks a requested localpart (lowercased, as later Synapse did) and returns the user id. */
-  validateNewUser(localpart: unknown): string {
+  /**
+   * Checks a requested localpart (lowercased, as later Synapse did) and returns the user id.
+   * An application service registering in its own namespace passes `checkExclusive: false`.
+   */
+  validateNewUser(localpart: unknown, opts: { checkExclusive?: boolean } = {}): string {
     if (localpart !== undefined && typeof localpart !== 'string') throw badJson("'user' must be a string");
     const lp = (localpart ?? `-${randomString(18).toLowerCase()}`).toLowerCase();
     if (lp === '' || !LOCALPART.test(lp)) {
@@ -39,17 +42,22 @@ export class AccountService {
     }
     const userId = this.userIdFor(lp);
     if (userId.length > 255) throw new MatrixError(400, 'M_INVALID_USERNAME', 'User ID is too long');
+    if (opts.checkExclusive !== false) this.exclusiveUserCheck?.(userId);
     if (this.storage.users.findUserCaseInsensitive(userId)) throw userInUse();
     return userId;
   }
 
   /** Open registration with a password (v1 m.login.password and v2_alpha). */
   async registerWithPassword(localpart: unknown, password: unknown): Promise<Session> {
+    this.checkOpenRegistration(password);
+    const userId = this.validateNewUser(localpart);
+    return this.createUser(userId, await hashPassword(password));
+  }
+
+  /** Open registration must be enabled and carry a password (checked before any user-interactive flow). */
+  checkOpenRegistration(password: unknown): asserts password is string {
     if (!this.enableRegistration) throw forbidden('Registration has been disabled');
     if (typeof password !== 'string' || password === '') throw new MatrixError(400, 'M_MISSING_PARAM', "Missing 'password'");
-    const userId = this.validateNewUser(localpart);
-    this.exclusiveUserCheck?.(userId);
-    return this.createUser(userId, await hashPassword(password));
   }
 
   /** org.matrix.login.shared_secret: mac = hex HMAC-SHA1(secret, user). Works when registration is closed. */

@@ -35,6 +35,7 @@ export class RegistrationFlows {
   /** Returns a session, or the 401 body that asks the client to complete m.login.dummy. */
   async registerV2(body: Record<string, unknown>, req: FastifyRequest, hasAccessToken: boolean): Promise<Session | { status: 401; body: object }> {
     if (hasAccessToken && this.v2AppserviceHandler) return this.v2AppserviceHandler(body, req);
+    this.accounts.checkOpenRegistration(body.password);
     const auth = body.auth as Record<string, unknown> | undefined;
     this.expireSessions();
     if (!auth || typeof auth.session !== 'string' || !this.sessions.has(auth.session) || auth.type !== 'm.login.dummy') {

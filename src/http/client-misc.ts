@@ -1,34 +1,59 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Homeserver } from '../homeserver.js';
-import { defaultPushRules } from '../accounts/push-rules.js';
 import { MatrixError } from '../errors.js';
+import { turnCredentials } from '../accounts/turn.js';
 import { CLIENT_V1 as V1 } from './prefixes.js';
+
+type P = Record<string, string>;
 
 export async function clientMiscRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
   // GET /pushrules/ — a starting client asks for this first; any error and it never syncs
-  app.get(`${V1}/pushrules`, async (req) => defaultPushRules(hs.auth.authenticate(req).userId));
-  app.get(`${V1}/pushrules/global`, async (req) => defaultPushRules(hs.auth.authenticate(req).userId).global);
-
-  // PUT/DELETE /pushrules/{scope}/{kind}/{ruleId}: the default set is fixed on this server
-  const readOnly = async () => {
-    throw new MatrixError(400, 'M_UNKNOWN', 'Push rules cannot be changed on this server; the default rule set applies');
+  app.get(`${V1}/pushrules`, async (req) => hs.pushRules.all(hs.auth.authenticate(req).userId));
+  // GET /pushrules/global/
+  app.get(`${V1}/pushrules/:scope`, async (req) => hs.pushRules.scope(hs.auth.authenticate(req).userId, (req.params as P).scope));
+  // GET /pushrules/global/{kind}/
+  app.get(`${V1}/pushrules/:scope/:kind`, async (req) => {
+    const p = req.params as P;
+    return hs.pushRules.kind(hs.auth.authenticate(req).userId, p.scope, p.kind);
+  });
+  // GET /pushrules/global/{kind}/{ruleId}[/enabled|/actions]
+  const getRule = async (req: FastifyRequest) => {
+    const p = req.params as P;
+    return hs.pushRules.get(hs.auth.authenticate(req).userId, p.scope, p.kind, p.ruleId, p.attr);
   };
-  app.put(`${V1}/pushrules/:scope/:kind/:ruleId`, readOnly);
-  app.delete(`${V1}/pushrules/:scope/:kind/:ruleId`, readOnly);
+  app.get(`${V1}/pushrules/:scope/:kind/:ruleId`, getRule);
+  app.get(`${V1}/pushrules/:scope/:kind/:ruleId/:attr`, getRule);
+  // PUT /pushrules/global/{kind}/{ruleId}?before=&after= {"actions", "conditions"|"pattern"}
+  app.put(`${V1}/pushrules/:scope/:kind/:ruleId`, async (req) => {
+    const p = req.params as P;
+    const q = req.query as Record<string, string | undefined>;
+    hs.pushRules.put(hs.auth.authenticate(req).userId, p.scope, p.kind, p.ruleId, req.body, { before: q.before, after: q.after });
+    return {};
+  });
+  // PUT /pushrules/global/{kind}/{ruleId}/enabled (true|false) or /actions {"actions": [...]}
+  app.put(`${V1}/pushrules/:scope/:kind/:ruleId/:attr`, async (req) => {
+    const p = req.params as P;
+    hs.pushRules.setAttribute(hs.auth.authenticate(req).userId, p.scope, p.kind, p.ruleId, p.attr, req.body);
+    return {};
+  });
+  // DELETE /pushrules/global/{kind}/{ruleId}
+  app.delete(`${V1}/pushrules/:scope/:kind/:ruleId`, async (req) => {
+    const p = req.params as P;
+    hs.pushRules.delete(hs.auth.authenticate(req).userId, p.scope, p.kind, p.ruleId);
+    return {};
+  });
 
   // POST /pushers/set — accepted; this server has no push gateway to deliver through
   app.post(`${V1}/pushers/set`, async (req) => {
     hs.auth.authenticate(req);
     const b = (req.body ?? {}) as Record<string, unknown>;
+    if (b.kind === null) return {}; // "kind": null removes a pusher; we keep none
     for (const k of ['pushkey', 'kind', 'app_id']) {
       if (typeof b[k] !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', `Missing '${k}'`);
     }
     return {};
   });
 
-  // GET /voip/turnServer — {} when no TURN server is configured
-  app.get(`${V1}/voip/turnServer`, async (req) => {
-    hs.auth.authenticate(req);
-    return {};
-  });
+  // GET /voip/turnServer — credentials for the configured TURN server, {} when there is none
+  app.get(`${V1}/voip/turnServer`, async (req) => turnCredentials(hs.config.turn, hs.auth.authenticate(req).userId, hs.clock()));
 }

@@ -36,17 +36,28 @@ export class DirectoryService {
     if (!this.storage.rooms.createAlias(alias, body.room_id, requester.userId, servers as string[])) {
       throw new MatrixError(409, 'M_UNKNOWN', `Room alias ${alias} already exists`);
     }
-    this.announceAliases(requester.userId, body.room_id);
+    try {
+      this.announceAliases(requester.userId, body.room_id);
+    } catch (err) {
+      // Someone who may not send m.room.aliases (not in the room) gets a 403 and no alias.
+      this.storage.rooms.deleteAlias(alias);
+      throw err;
+    }
   }
 
-  /** DELETE /directory/room/{alias}: server admins, the alias's creator, or an application service. */
+  /**
+   * DELETE /directory/room/{alias}: server admins (config `admins`), the alias's creator, or an
+   * application service; then the exclusivity hook (an AS only within its alias namespace).
+   * Synapse 0.10 allowed admins only, which left users unable to take back their own typo;
+   * later Synapse let the creator delete too, and so do we. Like 0.10, m.room.aliases is not re-sent.
+   */
   delete(requester: Requester, alias: string): void {
     validAlias(alias);
     const row = this.storage.rooms.getAlias(alias);
     if (!row) throw notFound(`Room alias ${alias} not found`);
     const allowed = this.admins.has(requester.userId) || row.creator === requester.userId || requester.appserviceId !== null;
     if (!allowed) throw forbidden('You need to be a server admin or the creator of the alias');
-    if (requester.appserviceId !== null) this.rooms.hooks.checkAliasExclusive?.(alias, requester);
+    this.rooms.hooks.checkAliasExclusive?.(alias, requester);
     this.storage.rooms.deleteAlias(alias);
   }
 

@@ -8,6 +8,8 @@ import { FederationStore } from './federation.js';
 import { ServerKeysStore } from './server-keys.js';
 import { PresenceStore } from './presence.js';
 import { ReceiptsStore } from './receipts.js';
+import { MediaStore } from './media.js';
+import { PushRulesStore } from './push-rules.js';
 
 /** Every table group behind one handle; services get this, never the raw database. */
 export class Storage {
@@ -20,6 +22,8 @@ export class Storage {
   readonly serverKeys: ServerKeysStore;
   readonly presence: PresenceStore;
   readonly receipts: ReceiptsStore;
+  readonly media: MediaStore;
+  readonly pushRules: PushRulesStore;
 
   constructor(readonly db: Db) {
     this.users = new UsersStore(db);
@@ -31,6 +35,8 @@ export class Storage {
     this.serverKeys = new ServerKeysStore(db);
     this.presence = new PresenceStore(db);
     this.receipts = new ReceiptsStore(db);
+    this.media = new MediaStore(db);
+    this.pushRules = new PushRulesStore(db);
   }
 
   /** Runs fn in one synchronous SQLite transaction (never across an await). */
