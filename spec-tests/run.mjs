@@ -1,10 +1,12 @@
 // Runs the tap suites and ends with the line CI reads: "N passed, M failed".
 // A "test" here is one named behaviour: a top-level t.test() in a spec file.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const results = '.tap/test-results';
+// Each run writes its raw TAP to a folder of its own, so runs side by side don't mix.
+const results = mkdtempSync(join(tmpdir(), 'hs-tap-'));
 const args = process.argv.slice(2);
 const flags = args.filter((a) => a.startsWith('-'));
 const targets = args.filter((a) => !a.startsWith('-'));
@@ -19,12 +21,10 @@ function* testFiles(p) {
   }
 }
 const files = (targets.length ? targets : ['spec-tests']).flatMap((t) => [...testFiles(t)]);
-// Only the results of what this run executes (several runs may share the folder while developing).
 const resultPaths = files.map((p) => join(results, p) + '.tap');
-for (const p of resultPaths) rmSync(p, { recursive: true, force: true });
 const run = spawnSync(
   'node_modules/.bin/tap',
-  ['--disable-coverage', '--allow-incomplete-coverage', '--timeout=300', ...flags, ...files],
+  ['--disable-coverage', '--allow-incomplete-coverage', '--timeout=300', `--output-dir=${results}`, ...flags, ...files],
   { stdio: 'inherit' },
 );
 
@@ -49,6 +49,7 @@ for (const file of resultPaths) {
   // A file that died before reporting any test still counts as a failure.
   if (seen === 0) failed++;
 }
+rmSync(results, { recursive: true, force: true });
 if (run.status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(run.status === 0 && failed === 0 ? 0 : 1);

@@ -8,11 +8,11 @@ import { generateSigningKey, parseSigningKeyFile, formatSigningKeyFile, type Sig
 import { EventPersister } from './rooms/persist.js';
 import { RoomService } from './rooms/room-service.js';
 import { Authenticator, type Requester } from './accounts/auth.js';
-import { AccountService } from './accounts/account-service.js';
-import { RegistrationFlows } from './accounts/registration-flows.js';
-import { ProfileService } from './accounts/profile-service.js';
-import { RateLimiter } from './accounts/rate-limit.js';
-import { PushRuleService } from './accounts/push-rules-service.js';
+import { installAccounts } from './accounts/index.js';
+import type { AccountService } from './accounts/account-service.js';
+import type { RegistrationFlows } from './accounts/registration-flows.js';
+import type { ProfileService } from './accounts/profile-service.js';
+import type { PushRuleService } from './accounts/push-rules-service.js';
 import { DirectoryService } from './rooms/directory-service.js';
 import { Notifier } from './sync/notifier.js';
 import { Metrics } from './metrics.js';
@@ -42,7 +42,7 @@ export class Homeserver {
   tlsFingerprints: { sha256: string }[] = [];
   /** Server-server API: key fetching, inbound/outbound transactions, remote joins (null when disabled). */
   readonly federation: Federation | null;
-  /** Throws 429 M_LIMIT_EXCEEDED when a requester sends too fast (set by accounts/rate-limit). */
+  /** Throws 429 M_LIMIT_EXCEEDED when a requester sends too fast (set by installAccounts). */
   rateLimit: ((r: Requester) => void) | null = null;
   /** Run in reverse order on close: background senders, listeners, then the database. */
   private readonly closers: (() => void | Promise<void>)[] = [];
@@ -57,13 +57,8 @@ export class Homeserver {
     this.persister = new EventPersister(storage, config.serverName, signingKey, clock);
     this.rooms = new RoomService(storage, this.persister, config.serverName, clock);
     this.auth = new Authenticator(storage);
-    this.accounts = new AccountService(storage, config.serverName, config.enableRegistration, config.registrationSharedSecret, clock);
-    this.registration = new RegistrationFlows(this.accounts, clock);
-    this.profiles = new ProfileService(storage, this.rooms, config.serverName);
-    this.pushRules = new PushRuleService(storage);
+    ({ accounts: this.accounts, registration: this.registration, profiles: this.profiles, pushRules: this.pushRules } = installAccounts(this));
     this.directory = new DirectoryService(storage, this.rooms, this.persister, config.serverName, new Set(config.admins));
-    const limiter = new RateLimiter(config.rateLimiting.perSecond, config.rateLimiting.burst, clock);
-    this.rateLimit = (r) => limiter.check(r);
     this.persister.afterCommit.push((ev) => {
       this.metrics.eventsPersisted.inc({ origin: serverOfSender(ev.pdu.origin, config.serverName), outcome: ev.rejected ? 'rejected' : 'accepted' });
       const wake = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));

@@ -2,6 +2,7 @@
 // logout and access tokens, over real HTTP.
 import t from 'tap';
 import { createHmac } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { startServer, http, Client, type TestServer } from '../helpers/server.js';
 import { exclusive } from '../../src/errors.js';
 
@@ -223,4 +224,30 @@ t.test('v2_alpha register: an unknown session starts over and a taken name is M_
   const taken = await registerV2('IVAN', 'pw');
   t.equal(taken.status, 400);
   t.equal(taken.body.errcode, 'M_USER_IN_USE');
+});
+
+t.test('matrix-js-sdk 0.3 registers through v2_alpha, logs in and reads what a starting client reads', async (t) => {
+  const sdk = createRequire(import.meta.url)('matrix-js-sdk');
+  const anonClient = sdk.createClient({ baseUrl: server.url });
+  const first = await anonClient.register('jsuser', 'js-pw').then(
+    () => t.fail('the first call must ask for auth'),
+    (err: any) => err,
+  );
+  t.equal(first.httpStatus, 401);
+  t.same(first.data.flows, [{ stages: ['m.login.dummy'] }]);
+  const reg = await anonClient.register('jsuser', 'js-pw', first.data.session, { type: 'm.login.dummy' });
+  t.equal(reg.user_id, `@jsuser:${server.serverName}`);
+
+  const login = await sdk.createClient({ baseUrl: server.url }).loginWithPassword('jsuser', 'js-pw');
+  t.equal(login.user_id, reg.user_id);
+  const client = sdk.createClient({ baseUrl: server.url, accessToken: login.access_token, userId: login.user_id });
+  const rules = await client.pushRules();
+  t.equal(rules.global.content[0].pattern, 'jsuser');
+  await client.addPushRule('global', 'content', 'kittens', { pattern: 'kittens', actions: ['notify'] });
+  t.same((await client.pushRules()).global.content.map((r: any) => r.rule_id), ['kittens', '.m.rule.contains_user_name']);
+  await client.deletePushRule('global', 'content', 'kittens');
+  await client.setDisplayName('JS User');
+  t.same(await client.getProfileInfo(login.user_id, 'displayname'), { displayname: 'JS User' });
+  t.same(await client.turnServer(), {});
+  t.same(await client.loginFlows(), { flows: [{ type: 'm.login.password' }] });
 });
