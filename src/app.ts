@@ -29,6 +29,8 @@ export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []):
     requestIdHeader: false,
   });
   await setupServer(app);
+  // Stopping: answer waiting long-polls now instead of holding the shutdown for their timeout.
+  app.addHook('preClose', async () => hs.notifier.shutdown());
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ ...requestSerializers.req(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });

@@ -34,7 +34,7 @@ export class EventStream {
         const woken = this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal);
         const to = this.sync.currentToken();
         const { chunk, end } = this.collect(userId, from, to);
-        if (chunk.length > 0 || remaining <= 0 || signal.aborted) {
+        if (chunk.length > 0 || remaining <= 0 || signal.aborted || this.hs.notifier.closed) {
           round.abort();
           signal.removeEventListener('abort', abort);
           return { chunk, start, end: formatStreamToken(end) };

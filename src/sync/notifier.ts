@@ -4,10 +4,13 @@
  */
 export class Notifier {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Set on shutdown: waits end at once, so long-polls don't hold the server open. */
+  closed = false;
 
   /** Resolves when `userId` is notified, after `timeoutMs`, or when `signal` aborts. */
   wait(userId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
+      if (this.closed) return resolve();
       let set = this.waiters.get(userId);
       if (!set) this.waiters.set(userId, (set = new Set()));
       const done = () => {
@@ -32,6 +35,12 @@ export class Notifier {
 
   notifyAll(): void {
     for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+  }
+
+  /** Ends every wait now and every later one at once. */
+  shutdown(): void {
+    this.closed = true;
+    this.notifyAll();
   }
 
   waitingCount(): number {
