@@ -152,7 +152,8 @@ export class EventsStore {
   /** The new event replaces its prev_events as a forward extremity. */
   updateForwardExtremities(roomId: string, eventId: string, prevEventIds: string[]): void {
     for (const p of prevEventIds) this.deleteExtremity.run(roomId, p);
-    this.insertExtremity.run(roomId, eventId);
+    // An event that arrives after one of its children (late, via get_missing_events) is not a leaf.
+    if (!this.hasChildren(eventId)) this.insertExtremity.run(roomId, eventId);
   }
 
   addBackwardExtremity(roomId: string, eventId: string): void {
