@@ -15,6 +15,16 @@ export async function startPair(): Promise<[TestServer, TestServer]> {
   return Promise.all([startFederating(), startFederating()]);
 }
 
+/** A federating pair stopped when the test ends. */
+export async function pairFor(t: { teardown(fn: () => Promise<void>): void }): Promise<[TestServer, TestServer]> {
+  const [A, B] = await startPair();
+  t.teardown(async () => {
+    await B.close();
+    await A.close();
+  });
+  return [A, B];
+}
+
 export const enc = encodeURIComponent;
 
 /** A federation request from `from` to `to`, X-Matrix signed with `from`'s key (as its sender would). */

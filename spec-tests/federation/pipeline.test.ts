@@ -1,12 +1,8 @@
 import t from 'tap';
-import { enc, register, signedRequest, startPair, waitFor } from './helpers.js';
+import { enc, register, signedRequest, pairFor, waitFor } from './helpers.js';
 
 t.test('an event with unknown prev_events is completed with get_missing_events, then /state for what is still missing', async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const alice = await register(A, 'alice');
   const bob = await register(B, 'bob');
   const { body } = await alice.post('/createRoom', { room_alias_name: 'gaps' });
@@ -42,11 +38,7 @@ t.test('an event with unknown prev_events is completed with get_missing_events, 
 });
 
 t.test('a withdrawn invite reaches the invitee even though its server may not read the room', async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const alice = await register(A, 'alice');
   const bob = await register(B, 'bob');
   const { body } = await alice.post('/createRoom', { visibility: 'private' });

@@ -1,12 +1,8 @@
 import t from 'tap';
-import { enc, messageBodies, readEventsUntil, register, signedRequest, startPair, waitFor } from './helpers.js';
+import { enc, messageBodies, readEventsUntil, register, signedRequest, pairFor, waitFor } from './helpers.js';
 
 t.test('a user on another server joins by alias; messages and state cross both ways', async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const alice = await register(A, 'alice');
   const bob = await register(B, 'bob');
   const created = await alice.post('/createRoom', { room_alias_name: 'lounge', name: 'Lounge' });
@@ -50,11 +46,7 @@ t.test('a user on another server joins by alias; messages and state cross both w
 });
 
 t.test('inviting a user on another server: the invitee sees the invite and joins through the inviter', async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const alice = await register(A, 'alice');
   const bob = await register(B, 'bob');
   const { body } = await alice.post('/createRoom', { visibility: 'private' });
@@ -85,11 +77,7 @@ t.test('inviting a user on another server: the invitee sees the invite and joins
 });
 
 t.test('history from before a server joined is fetched with backfill by /messages', async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const alice = await register(A, 'alice');
   const bob = await register(B, 'bob');
   const { body } = await alice.post('/createRoom', { room_alias_name: 'history' });
@@ -105,11 +93,7 @@ t.test('history from before a server joined is fetched with backfill by /message
 });
 
 t.test('the federation read API serves servers in the room and refuses others', async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const alice = await register(A, 'alice');
   const bob = await register(B, 'bob');
   const { body } = await alice.post('/createRoom', { room_alias_name: 'reads' });

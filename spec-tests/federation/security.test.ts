@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import YAML from 'yaml';
 import { http, freePort } from '../helpers/server.js';
-import { enc, register, signedRequest, startPair } from './helpers.js';
+import { enc, register, signedRequest, pairFor } from './helpers.js';
 import { hashAndSignEvent, computeContentHash, type Pdu } from '../../src/events/index.js';
 import { encodeBase64, sha256Base64, verifyJsonSignature, canonicalJson } from '../../src/crypto/index.js';
 import { defaultConfigText, loadConfig } from '../../src/config.js';
@@ -18,11 +18,7 @@ import { startListeners } from '../../src/listen.js';
 const F = '/_matrix/federation/v1';
 
 t.test('federation requests without a valid X-Matrix signature are refused with 401 M_UNAUTHORIZED', async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const path = `${F}/query/directory?room_alias=${enc(`#x:${B.serverName}`)}`;
   const unsigned = await http(B.url, 'GET', path);
   t.equal(unsigned.status, 401);
@@ -49,11 +45,7 @@ t.test('federation requests without a valid X-Matrix signature are refused with 
 });
 
 t.test("the announcement's pre-2015 transaction gets a clear 401 or 400, never a crash", async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const txn = {
     origin: 'localhost:1',
     ts: 1404835423000,
@@ -80,11 +72,7 @@ t.test("the announcement's pre-2015 transaction gets a clear 401 or 400, never a
 });
 
 t.test('forged and tampered PDUs are rejected and never reach clients; a bad content hash is stored redacted', async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const alice = await register(A, 'alice');
   const bob = await register(B, 'bob');
   const { body } = await alice.post('/createRoom', { room_alias_name: 'forge' });
@@ -137,11 +125,7 @@ t.test('forged and tampered PDUs are rejected and never reach clients; a bad con
 });
 
 t.test('a retried transaction gets the same answer and its PDUs are processed once', async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const alice = await register(A, 'alice');
   const bob = await register(B, 'bob');
   const { body } = await alice.post('/createRoom', { room_alias_name: 'retry' });
@@ -160,11 +144,7 @@ t.test('a retried transaction gets the same answer and its PDUs are processed on
 });
 
 t.test('key server: v2 and v1 responses are self-signed; the notary answers from its cache with its own signature', async (t) => {
-  const [A, B] = await startPair();
-  t.teardown(async () => {
-    await B.close();
-    await A.close();
-  });
+  const [A, B] = await pairFor(t);
   const v2 = await http(A.url, 'GET', '/_matrix/key/v2/server/ed25519%3Aauto');
   const keyId = A.hs.signingKey.keyId;
   t.ok(verifyJsonSignature(v2.body, A.serverName, keyId, v2.body.verify_keys[keyId].key));
