@@ -1,6 +1,7 @@
 import type { Storage } from '../storage/index.js';
 import type { EventRow } from '../storage/events.js';
 import type { Pdu, StateMap } from '../events/types.js';
+import { computeReferenceHash } from '../events/hashing.js';
 import type { StateIds } from '../storage/state.js';
 
 const CACHE_SIZE = 5000;
@@ -8,6 +9,7 @@ const CACHE_SIZE = 5000;
 /** Parsed PDUs by event id, with a small LRU: auth checks read the same few state events constantly. */
 export class EventLoader {
   private readonly cache = new Map<string, Pdu>();
+  private readonly referenceHashes = new Map<string, string>();
 
   constructor(private readonly storage: Storage) {}
 
@@ -39,6 +41,17 @@ export class EventLoader {
       if (ev) out.set(k, ev);
     }
     return out;
+  }
+
+  /** Reference hashes are pure functions of stored events: computed once per event. */
+  referenceHash(pdu: Pdu): string {
+    let h = this.referenceHashes.get(pdu.event_id);
+    if (!h) {
+      h = computeReferenceHash(pdu);
+      if (this.referenceHashes.size > 10_000) this.referenceHashes.clear();
+      this.referenceHashes.set(pdu.event_id, h);
+    }
+    return h;
   }
 
   forget(eventId: string): void {

@@ -4,12 +4,13 @@ import type { EventRow } from '../storage/events.js';
 import type { StateIds } from '../storage/state.js';
 import type { Pdu, StateMap, EventTemplate, JsonObject } from '../events/index.js';
 import {
-  stateKey, authEventsFor, buildEvent, hashAndSignEvent, checkEventAuth, checkEventSize, computeReferenceHash,
-  makeEventId, randomString, resolveState, AuthError,
+  stateKey, authEventsFor, buildEvent, hashAndSignEvent, checkEventAuth, checkEventSize,
+  makeEventId, randomString, AuthError,
 } from '../events/index.js';
 import { canonicalJson, CanonicalJsonError, type SigningKey } from '../crypto/index.js';
 import { MatrixError, forbidden, notFound, tooLarge, badJson } from '../errors.js';
 import { EventLoader } from './event-loader.js';
+import { StateAt } from './state-at.js';
 
 export interface PersistedEvent {
   pdu: Pdu;
@@ -50,6 +51,7 @@ type Hook = (ev: PersistedEvent) => void;
 
 export class EventPersister {
   readonly loader: EventLoader;
+  readonly stateAt: StateAt;
   /** Run inside the event's SQLite transaction: durable queue rows (federation, appservices). */
   readonly inTransaction: Hook[] = [];
   /** Run after commit: wake long-polls, kick senders. */
@@ -63,6 +65,7 @@ export class EventPersister {
     private readonly clock: () => number,
   ) {
     this.loader = new EventLoader(storage);
+    this.stateAt = new StateAt(storage, this.loader);
   }
 
   /** Builds, signs, authorises and stores a new event from this server. Throws MatrixError. */
@@ -96,7 +99,7 @@ export class EventPersister {
     const isCreate = template.type === 'm.room.create';
     if (prevRows.length === 0 && !isCreate) throw notFound('Unknown room');
     if (prevRows.length > 0 && isCreate) throw new MatrixError(400, 'M_UNKNOWN', 'Room already exists');
-    const before = prevRows.length === 0 ? { ids: new Map<string, string>(), group: null } : this.stateAfterAll(template.room_id, prevRows);
+    const before = prevRows.length === 0 ? { ids: new Map<string, string>(), group: null } : this.stateAt.afterAll(template.room_id, prevRows);
     const state = this.loader.stateEvents(before.ids);
     const authEvents = authEventsFor(template, state);
     const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomString(5));
@@ -105,7 +108,7 @@ export class EventPersister {
       origin: this.serverName,
       originServerTs: now,
       prevEvents: prevRows.map((r) => ({ event_id: r.event_id, depth: r.depth, referenceHash: this.referenceHash(r) })),
-      authEvents: authEvents.map((e) => ({ event_id: e.event_id, referenceHash: this.referenceHashOf(e) })),
+      authEvents: authEvents.map((e) => ({ event_id: e.event_id, referenceHash: this.loader.referenceHash(e) })),
     });
     let pdu: Pdu;
     let json: string;
@@ -133,12 +136,12 @@ export class EventPersister {
       let before: { ids: StateIds; group: number | null } | null = null;
       let state: StateMap<Pdu>;
       if (outlier) {
-        state = this.authEventsState(pdu);
+        state = this.stateAt.fromAuthEvents(pdu);
       } else {
         before = opts.stateBefore
           ? { ids: opts.stateBefore, group: this.storage.state.createGroup(pdu.room_id, opts.stateBefore, null) }
-          : this.stateFromPrevEvents(pdu);
-        state = before ? this.loader.stateEvents(before.ids) : this.authEventsState(pdu);
+          : this.stateAt.fromPrevEvents(pdu);
+        state = before ? this.loader.stateEvents(before.ids) : this.stateAt.fromAuthEvents(pdu);
       }
       let rejected: string | null = null;
       try {
@@ -246,45 +249,9 @@ export class EventPersister {
     const current =
       extremities.length === 1 && extremities[0] === pdu.event_id && after
         ? after
-        : this.stateAfterAll(roomId, extremities.map((id) => events.getEvent(id)!)).ids;
+        : this.stateAt.afterAll(roomId, extremities.map((id) => events.getEvent(id)!)).ids;
     state.setCurrentState(roomId, current, membership);
     return current;
-  }
-
-  /** The state after all of `rows` (resolved when they disagree), as a state group. */
-  private stateAfterAll(roomId: string, rows: EventRow[]): { ids: StateIds; group: number | null } {
-    const withState = rows.filter((r) => r.state_group !== null);
-    if (withState.length === 0) return { ids: this.storage.state.currentState(roomId), group: null };
-    if (withState.length === 1) {
-      return { ids: this.storage.state.getGroup(withState[0].state_group!), group: withState[0].state_group };
-    }
-    const groups = [...new Set(withState.map((r) => r.state_group!))];
-    if (groups.length === 1) return { ids: this.storage.state.getGroup(groups[0]), group: groups[0] };
-    const resolved = resolveState(groups.map((g) => this.loader.stateEvents(this.storage.state.getGroup(g))));
-    const ids: StateIds = new Map([...resolved].map(([k, e]) => [k, e.event_id]));
-    return { ids, group: this.storage.state.createGroup(roomId, ids, groups[0]) };
-  }
-
-  /** State before a remote event from its prev_events, or null when we lack some of them. */
-  stateFromPrevEvents(pdu: Pdu): { ids: StateIds; group: number | null } | null {
-    const rows: EventRow[] = [];
-    for (const [id] of pdu.prev_events) {
-      const row = this.storage.events.getEvent(id);
-      if (!row || row.state_group === null) return null;
-      rows.push(row);
-    }
-    if (rows.length === 0) return pdu.type === 'm.room.create' ? { ids: new Map(), group: null } : null;
-    return this.stateAfterAll(pdu.room_id, rows);
-  }
-
-  /** An outlier is judged by its own auth_events only. */
-  private authEventsState(pdu: Pdu): StateMap<Pdu> {
-    const out: StateMap<Pdu> = new Map();
-    for (const [id] of pdu.auth_events) {
-      const ev = this.loader.pdu(id);
-      if (ev && ev.state_key !== undefined) out.set(stateKey(ev.type, ev.state_key), ev);
-    }
-    return out;
   }
 
   private applyRedactions(pdu: Pdu, rejected: string | null): void {
@@ -297,21 +264,8 @@ export class EventPersister {
     if (earlier.length) events.recordRedaction(earlier[0], pdu.event_id);
   }
 
-  private referenceHashes = new Map<string, string>();
-
   private referenceHash(row: EventRow): string {
-    return this.referenceHashOf(this.loader.fromRow(row));
-  }
-
-  /** Reference hashes are pure functions of stored events: computed once per event. */
-  private referenceHashOf(pdu: Pdu): string {
-    let h = this.referenceHashes.get(pdu.event_id);
-    if (!h) {
-      h = computeReferenceHash(pdu);
-      if (this.referenceHashes.size > 10_000) this.referenceHashes.clear();
-      this.referenceHashes.set(pdu.event_id, h);
-    }
-    return h;
+    return this.loader.referenceHash(this.loader.fromRow(row));
   }
 
   private persistedFromRow(row: EventRow): PersistedEvent {
