@@ -9,6 +9,7 @@ import { clientSyncRoutes } from './http/client-sync.js';
 import { clientProfileRoutes } from './http/client-profile.js';
 import { clientDirectoryRoutes } from './http/client-directory.js';
 import { clientMiscRoutes } from './http/client-misc.js';
+import { appserviceRoutes } from './http/appservice.js';
 import { federationRoutes } from './http/federation.js';
 import { mediaRoutes } from './http/media.js';
 
@@ -16,7 +17,7 @@ export type RouteModule = (app: FastifyInstance, hs: Homeserver) => Promise<void
 
 /** Every API's route table, in one place. */
 const ROUTE_MODULES: RouteModule[] = [metricsRoutes, keyRoutes, clientAccountRoutes, clientRoomRoutes, clientSyncRoutes, clientProfileRoutes,
-  clientDirectoryRoutes, clientMiscRoutes, federationRoutes, mediaRoutes];
+  clientDirectoryRoutes, clientMiscRoutes, appserviceRoutes, federationRoutes, mediaRoutes];
 
 /** Builds the Fastify app for a homeserver; listening is the caller's business (main.ts, tests). */
 export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {

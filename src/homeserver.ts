@@ -17,6 +17,7 @@ import { DirectoryService } from './rooms/directory-service.js';
 import { Notifier } from './sync/notifier.js';
 import { Metrics } from './metrics.js';
 import { installSync, type SyncService } from './sync/index.js';
+import { installAppservices, type AppServices } from './appservice/index.js';
 import { installFederation, type Federation } from './federation/index.js';
 import type { JsonObject } from './events/index.js';
 
@@ -37,6 +38,8 @@ export class Homeserver {
   readonly notifier = new Notifier();
   /** Streams, initialSync, history, typing, presence and receipts. */
   readonly sync: SyncService;
+  /** Registered application services and their delivery queues. */
+  readonly appservices: AppServices;
   readonly metrics = new Metrics();
   /** sha256 of each TLS certificate we serve, published in our key response. */
   tlsFingerprints: { sha256: string }[] = [];
@@ -68,6 +71,7 @@ export class Homeserver {
     this.federation = installFederation(this);
     this.sync = installSync(this);
     if (this.federation) this.profiles.queryRemote = (userId, field) => this.federation!.queries.remoteProfile(userId, field);
+    this.appservices = installAppservices(this);
   }
 
   get serverName(): string {

@@ -20,6 +20,8 @@ export interface RoomHooks {
    * reaches the start of our copy of the room. Resolves to how many events were added.
    */
   backfill?: (roomId: string, limit: number) => Promise<number>;
+  /** Lets an application service create an unknown local user in its namespace before it is targeted. */
+  ensureUser?: (userId: string) => Promise<void>;
   /** Throws M_EXCLUSIVE when the alias belongs to an application service the requester is not. */
   checkAliasExclusive?: (alias: string, requester: Requester) => void;
 }
@@ -150,6 +152,7 @@ export class RoomService {
     const membership = MEMBERSHIP_FOR_ACTION[action];
     const current = this.storage.state.membershipOf(roomId, target);
     if (current === membership) return;
+    await this.hooks.ensureUser?.(target);
     if (action === 'invite') return void (await this.invite(requester, roomId, target));
     if (action === 'unban' && current !== 'ban') return;
     const content: JsonObject = { membership };
@@ -159,6 +162,7 @@ export class RoomService {
 
   async invite(requester: Requester, roomId: string, target: string): Promise<void> {
     if (this.storage.state.membershipOf(roomId, target) === 'invite') return;
+    await this.hooks.ensureUser?.(target);
     if (serverOf(target) !== this.serverName && this.hooks.inviteRemoteUser) {
       await this.hooks.inviteRemoteUser(roomId, requester.userId, target);
       return;

@@ -8,6 +8,7 @@ import { FederationStore } from './federation.js';
 import { ServerKeysStore } from './server-keys.js';
 import { PresenceStore } from './presence.js';
 import { ReceiptsStore } from './receipts.js';
+import { AppServiceStore } from './appservice.js';
 import { MediaStore } from './media.js';
 import { PushRulesStore } from './push-rules.js';
 
@@ -22,6 +23,7 @@ export class Storage {
   readonly serverKeys: ServerKeysStore;
   readonly presence: PresenceStore;
   readonly receipts: ReceiptsStore;
+  readonly appservice: AppServiceStore;
   readonly media: MediaStore;
   readonly pushRules: PushRulesStore;
 
@@ -35,6 +37,7 @@ export class Storage {
     this.serverKeys = new ServerKeysStore(db);
     this.presence = new PresenceStore(db);
     this.receipts = new ReceiptsStore(db);
+    this.appservice = new AppServiceStore(db);
     this.media = new MediaStore(db);
     this.pushRules = new PushRulesStore(db);
   }

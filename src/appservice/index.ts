@@ -1,0 +1,110 @@
+// Wiring of application services: registrations, auth, registration of virtual users,
+// exclusivity, the durable push queue and lazy user/alias queries.
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Homeserver } from '../homeserver.js';
+import { accessTokenOf } from '../accounts/auth.js';
+import type { Session } from '../accounts/account-service.js';
+import { MatrixError, exclusive, unknownToken } from '../errors.js';
+import { serverOf } from '../events/index.js';
+import { loadRegistrationFile, checkConflicts, parseRegistration, type AppService } from './registration.js';
+import { AppServiceRegistry } from './registry.js';
+import { AppServiceSender } from './sender.js';
+import { AppServiceQueries } from './queries.js';
+import { interestedServices } from './interest.js';
+
+export class AppServices {
+  readonly registry: AppServiceRegistry;
+  readonly queries: AppServiceQueries;
+  private readonly senders = new Map<string, AppServiceSender>();
+
+  constructor(private readonly hs: Homeserver) {
+    this.registry = new AppServiceRegistry(hs.serverName);
+    this.queries = new AppServiceQueries(hs, this.registry);
+  }
+
+  /** Adds a service (from a file, or registered over HTTP): its sender user, its queue sender. */
+  add(service: AppService): void {
+    checkConflicts([...this.registry.all(), service]);
+    this.registry.add(service);
+    const sender = this.registry.senderOf(service);
+    if (!this.hs.storage.users.getUser(sender)) {
+      this.hs.accounts.createUser(sender, null, { appserviceId: service.id });
+    }
+    const s = new AppServiceSender(this.hs, service);
+    this.senders.set(service.id, s);
+    s.kick(); // resume whatever was queued before a restart
+  }
+
+  sender(id: string): AppServiceSender | undefined {
+    return this.senders.get(id);
+  }
+
+  stop(): void {
+    for (const s of this.senders.values()) s.stop();
+  }
+
+  /** m.login.application_service (v1) and as_token registration on v2_alpha. */
+  async register(req: FastifyRequest, localpart: unknown): Promise<Session> {
+    const token = accessTokenOf(req);
+    const identity = token ? this.registry.byAsToken(token) : undefined;
+    if (!identity) throw token ? unknownToken() : new MatrixError(401, 'M_MISSING_TOKEN', 'Application service registration needs its as_token');
+    if (typeof localpart !== 'string' || localpart === '') throw new MatrixError(400, 'M_MISSING_PARAM', "Expected 'user' key.");
+    const userId = `@${localpart.toLowerCase()}:${this.hs.serverName}`;
+    if (!identity.canActAs(userId)) throw exclusive('Invalid user localpart for this application service.');
+    this.hs.accounts.validateNewUser(localpart, { checkExclusive: false });
+    return this.hs.accounts.createUser(userId, null, { appserviceId: identity.id });
+  }
+
+  /** Writes queue rows for every interested service, inside the event's transaction. */
+  enqueue(pdu: Parameters<typeof interestedServices>[2]): string[] {
+    const ids = interestedServices(this.hs.storage, this.registry, pdu).map((s) => s.id);
+    for (const id of ids) this.hs.storage.appservice.enqueue(id, pdu.event_id, this.hs.clock());
+    return ids;
+  }
+}
+
+/** Loads registrations (a bad file stops start-up with a ConfigError naming it) and plugs in. */
+export function installAppservices(hs: Homeserver): AppServices {
+  const as = new AppServices(hs);
+  const files = hs.config.appServiceConfigFiles.map(loadRegistrationFile);
+  checkConflicts(files);
+  for (const s of files) as.add(s);
+  for (const row of hs.storage.appservice.legacyRegistrations()) {
+    as.add(parseRegistration(legacyToRegistration(row.as_token, row.hs_token, row.url, JSON.parse(row.namespaces_json)), 'legacy HTTP registration'));
+  }
+
+  hs.auth.appservices = as.registry;
+  hs.accounts.exclusiveUserCheck = (userId) => as.registry.checkUserNotExclusive(userId);
+  hs.registration.v1Types.set('m.login.application_service', (body, req) => as.register(req, body.user ?? body.username));
+  hs.registration.v2AppserviceHandler = (body, req) => as.register(req, body.username ?? body.user);
+  hs.rooms.hooks.checkAliasExclusive = (alias, requester) => as.registry.checkAlias(alias, requester);
+  hs.rooms.hooks.queryAppserviceAlias = (alias) => as.queries.alias(alias);
+  hs.rooms.hooks.ensureUser = async (userId) => {
+    if (serverOf(userId) === hs.serverName) await as.queries.user(userId);
+  };
+  hs.profiles.queryAppserviceUser = (userId) => as.queries.user(userId);
+
+  const pending = new Set<string>();
+  hs.persister.inTransaction.push((ev) => {
+    if (ev.outlier || ev.backfilled || ev.rejected) return;
+    for (const id of as.enqueue(ev.pdu)) pending.add(id);
+  });
+  hs.persister.afterCommit.push(() => {
+    for (const id of pending) as.sender(id)?.kick();
+    pending.clear();
+  });
+  hs.onClose(() => as.stop());
+  return as;
+}
+
+/** The early-2015 HTTP registration body as a registration file would say it. */
+export function legacyToRegistration(asToken: string, hsToken: string, url: string, namespaces: Record<string, unknown>) {
+  const list = (v: unknown) =>
+    Array.isArray(v) ? v.map((n) => (typeof n === 'string' ? { regex: n, exclusive: true } : n)) : [];
+  return {
+    url, as_token: asToken, hs_token: hsToken,
+    sender_localpart: `_appservice_${createHash('sha256').update(asToken).digest('hex').slice(0, 12)}`,
+    namespaces: { users: list(namespaces.users), aliases: list(namespaces.aliases), rooms: list(namespaces.rooms) },
+  };
+}

@@ -1,0 +1,54 @@
+// Asking services about ids in their namespaces that we do not know (appservice.md §4):
+// they may create the user or room during the request. Never called inside a db transaction.
+import { request } from 'undici';
+import type { Homeserver } from '../homeserver.js';
+import type { AppServiceRegistry } from './registry.js';
+import type { AppService } from './registration.js';
+
+export class AppServiceQueries {
+  constructor(private readonly hs: Homeserver, private readonly registry: AppServiceRegistry) {}
+
+  /** GET {url}/rooms/{alias} to each interested service; true once one says it exists. */
+  async alias(alias: string): Promise<boolean> {
+    for (const s of this.registry.aliasOwners(alias)) {
+      if (await this.ask(s, 'rooms', alias)) return true;
+    }
+    return false;
+  }
+
+  /** GET {url}/users/{userId}; true if the user exists afterwards. */
+  async user(userId: string): Promise<boolean> {
+    if (this.hs.storage.users.getUser(userId)) return true;
+    for (const s of this.registry.userOwners(userId)) {
+      if ((await this.ask(s, 'users', userId)) && this.hs.storage.users.getUser(userId)) return true;
+    }
+    return false;
+  }
+
+  private async ask(s: AppService, kind: 'rooms' | 'users', id: string): Promise<boolean> {
+    const timeout = this.hs.config.appservice.requestTimeoutMs;
+    const path = s.txnPath === 'modern' ? `/_matrix/app/v1/${kind}/` : `/${kind}/`;
+    const log = this.hs.log.child({ appservice: s.id });
+    try {
+      const res = await request(`${s.url}${path}${encodeURIComponent(id)}?access_token=${encodeURIComponent(s.hsToken)}`, {
+        method: 'GET',
+        headers: { authorization: `Bearer ${s.hsToken}` },
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      const text = await res.body.text();
+      let errcode: unknown;
+      try {
+        errcode = JSON.parse(text)?.errcode;
+      } catch {
+        errcode = undefined;
+      }
+      const found = res.statusCode >= 200 && res.statusCode < 300 && errcode === undefined;
+      log.info({ kind, id, status: res.statusCode, found }, 'appservice query answered');
+      return found;
+    } catch (err) {
+      log.warn({ kind, id, reason: (err as { code?: string }).code ?? (err as Error).message }, 'appservice query failed');
+      return false;
+    }
+  }
+}

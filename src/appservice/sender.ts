@@ -1,0 +1,137 @@
+// Pushes one service's queue as transactions: strictly in order, one in flight, the same txnId
+// and body on every retry, capped exponential backoff kept in the database across restarts.
+import { request } from 'undici';
+import type { Homeserver } from '../homeserver.js';
+import type { AppServiceTxnRow } from '../storage/appservice.js';
+import type { AppService } from './registration.js';
+
+const MAX_EVENTS_PER_TXN = 100;
+
+export class AppServiceSender {
+  private running = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+
+  constructor(private readonly hs: Homeserver, readonly service: AppService) {}
+
+  /** Something was queued (or we just started): send unless already sending or backing off. */
+  kick(): void {
+    if (this.running || this.timer || this.stopped) return;
+    void this.run();
+  }
+
+  /** The admin "retry now": forget the backoff and send at once. */
+  retryNow(): void {
+    const st = this.hs.storage.appservice.state(this.service.id);
+    this.hs.storage.appservice.setBackoff(this.service.id, st.backoff_ms, 0, st.last_error);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    const { id } = this.service;
+    const store = this.hs.storage.appservice;
+    const log = this.hs.log.child({ appservice: id });
+    try {
+      while (!this.stopped) {
+        const st = store.state(id);
+        const wait = st.next_retry_ts - this.hs.clock();
+        if (wait > 0) return this.schedule(wait);
+        const txn = store.oldestTxn(id) ?? store.createTxn(id, MAX_EVENTS_PER_TXN, this.hs.clock(), (ids) => this.body(ids));
+        if (!txn) return;
+        this.hs.metrics.queueDepth.set({ queue: 'appservice', target: id }, store.queueDepth(id));
+        const failure = await this.deliver(txn);
+        if (this.stopped) return;
+        if (failure === null) {
+          store.completeTxn(txn);
+          log.info({ txnId: txn.txn_id, events: countEvents(txn) }, 'appservice transaction delivered');
+          continue;
+        }
+        const { retryBackoffMinMs: min, retryBackoffMaxMs: max } = this.hs.config.appservice;
+        const backoff = Math.min(max, st.backoff_ms ? st.backoff_ms * 2 : min);
+        store.setBackoff(id, backoff, this.hs.clock() + backoff, failure);
+        this.hs.metrics.deliveryRetries.inc({ queue: 'appservice', target: id });
+        log.warn({ txnId: txn.txn_id, reason: failure, retryInMs: backoff }, 'appservice transaction failed; will retry the same transaction');
+        return this.schedule(backoff);
+      }
+    } catch (err) {
+      log.error({ err }, 'appservice sender stopped by an error; retrying later');
+      this.schedule(this.hs.config.appservice.retryBackoffMinMs);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.kick();
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** The transaction body: v1 client events (user_id and sender), fixed when the txn is formed. */
+  private body(eventIds: string[]): string {
+    const events = eventIds.flatMap((eid) => {
+      const row = this.hs.storage.events.getEvent(eid);
+      return row ? [this.hs.sync.events.format(row)] : [];
+    });
+    return JSON.stringify({ events });
+  }
+
+  /** null when acknowledged, else why not. */
+  private async deliver(txn: AppServiceTxnRow): Promise<string | null> {
+    const paths =
+      this.service.txnPath === 'legacy' ? ['/transactions/'] :
+      this.service.txnPath === 'modern' ? ['/_matrix/app/v1/transactions/'] :
+      ['/_matrix/app/v1/transactions/', '/transactions/'];
+    let failure: string | null = 'no path tried';
+    for (const path of paths) {
+      failure = await this.put(`${this.service.url}${path}${encodeURIComponent(String(txn.txn_id))}`, txn.body);
+      if (failure === null) return null;
+    }
+    return failure;
+  }
+
+  private async put(url: string, body: string): Promise<string | null> {
+    const timeout = this.hs.config.appservice.requestTimeoutMs;
+    try {
+      const res = await request(`${url}?access_token=${encodeURIComponent(this.service.hsToken)}`, {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.service.hsToken}` },
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      const text = await res.body.text();
+      if (res.statusCode < 200 || res.statusCode >= 300) return `HTTP ${res.statusCode}`;
+      // matrix-appservice 0.2 answers a wrong hs_token with 200 {"errcode": ...}: not delivered.
+      const errcode = errcodeOf(text);
+      return errcode ? `HTTP ${res.statusCode} with errcode ${errcode} (check the hs_token)` : null;
+    } catch (err) {
+      return (err as { code?: string }).code ?? (err as Error).message;
+    }
+  }
+}
+
+function errcodeOf(text: string): string | null {
+  try {
+    const j = JSON.parse(text);
+    return j && typeof j === 'object' && typeof j.errcode === 'string' ? j.errcode : null;
+  } catch {
+    return null;
+  }
+}
+
+function countEvents(txn: AppServiceTxnRow): number {
+  return (JSON.parse(txn.body) as { events: unknown[] }).events.length;
+}

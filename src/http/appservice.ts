@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { Homeserver } from '../homeserver.js';
+import { MatrixError, forbidden, notFound } from '../errors.js';
+import { parseRegistration } from '../appservice/registration.js';
+import { legacyToRegistration } from '../appservice/index.js';
+import { CLIENT_V1 as V1 } from './prefixes.js';
+
+type P = Record<string, string>;
+
+export async function appserviceRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
+  // POST /_matrix/appservice/v1/register {"as_token", "url", "namespaces"} — the early-2015 way,
+  // only when the config enables it (it lets anyone who can reach the server claim namespaces).
+  app.post('/_matrix/appservice/v1/register', async (req) => {
+    if (!hs.config.appservice.enableLegacyHttpRegistration) {
+      throw forbidden('Registering application services over HTTP is disabled; list a registration file in app_service_config_files');
+    }
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof b.as_token !== 'string' || typeof b.url !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "Expected string 'as_token' and 'url'");
+    const namespaces = (b.namespaces ?? {}) as Record<string, unknown>;
+    const hsToken = randomBytes(32).toString('hex');
+    const service = parseRegistration(legacyToRegistration(b.as_token, hsToken, b.url, namespaces), 'legacy HTTP registration');
+    try {
+      hs.appservices.add(service);
+    } catch (e) {
+      throw new MatrixError(400, 'M_UNKNOWN', (e as Error).message.replace(/^legacy HTTP registration: /, ''));
+    }
+    hs.storage.appservice.addLegacyRegistration(b.as_token, hsToken, b.url, JSON.stringify(namespaces), hs.clock());
+    return { hs_token: hsToken };
+  });
+
+  // POST /admin/appservices/{id}/retry — send a service's queue now instead of waiting out its
+  // backoff; for server admins, or the service itself (its as_token).
+  app.post(`${V1}/admin/appservices/:id/retry`, async (req) => {
+    const who = hs.auth.authenticate(req);
+    const { id } = req.params as P;
+    if (!hs.config.admins.includes(who.userId) && who.appserviceId !== id) throw forbidden('You need to be a server admin or the application service');
+    const sender = hs.appservices.sender(id);
+    if (!sender) throw notFound(`No application service '${id}'`);
+    sender.retryNow();
+    return {};
+  });
+}
