@@ -130,5 +130,10 @@ export function openHomeserver(config: HomeserverConfig, opts: HomeserverOptions
   const log = opts.logger ?? createLogger(config.logLevel);
   const key = loadOrCreateSigningKey(config.signingKeyPath, log);
   const storage = openStorage(config.databasePath);
-  return new Homeserver(config, storage, key, log, opts.clock ?? Date.now);
+  try {
+    return new Homeserver(config, storage, key, log, opts.clock ?? Date.now);
+  } catch (err) {
+    storage.close();
+    throw err;
+  }
 }

@@ -1,5 +1,5 @@
 // Test servers: a real homeserver on a temp dir, a real SQLite file, listening on a free loopback port.
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -49,6 +49,7 @@ export async function freePort(): Promise<number> {
 /** Starts a homeserver named localhost:<port>; the same port serves client and federation APIs. */
 export async function startServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'hs-test-'));
+  mkdirSync(dir, { recursive: true });
   const port = opts.port ?? (await freePort());
   const serverName = `localhost:${port}`;
   const configPath = join(dir, 'homeserver.yaml');
