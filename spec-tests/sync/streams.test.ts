@@ -196,3 +196,17 @@ t.test('read receipts reach the other members', async (t) => {
   const receipt = res.body.chunk.find((e: any) => e.type === 'm.receipt' && e.room_id === room);
   t.ok(receipt?.content[id]['m.read'][bob.userId!].ts, 'receipt with a timestamp');
 });
+
+t.test('a left room can be forgotten and leaves archived initialSync; joining again brings it back', async (t) => {
+  const room = (await alice.post('/createRoom', { visibility: 'public' })).body.room_id;
+  await bob.post(`/join/${enc(room)}`);
+  const early = await bob.post(`/rooms/${enc(room)}/forget`);
+  t.equal(early.status, 400, 'cannot forget a room you are in');
+  await bob.post(`/rooms/${enc(room)}/leave`);
+  const listed = (await bob.get('/initialSync?limit=0&archived=true')).body.rooms.find((r: any) => r.room_id === room);
+  t.equal(listed?.membership, 'leave', 'archived initialSync lists the left room');
+  t.equal((await bob.post(`/rooms/${enc(room)}/forget`)).status, 200);
+  t.notOk((await bob.get('/initialSync?limit=0&archived=true')).body.rooms.some((r: any) => r.room_id === room), 'forgotten');
+  await bob.post(`/join/${enc(room)}`);
+  t.ok((await bob.get('/initialSync?limit=0')).body.rooms.some((r: any) => r.room_id === room), 'back after joining');
+});

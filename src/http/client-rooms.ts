@@ -53,6 +53,10 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
         await hs.rooms.membership(r, roomId, 'leave', r.userId);
         return {};
       }
+      if (action === 'forget') {
+        hs.rooms.forget(r, roomId);
+        return {};
+      }
       if (!['invite', 'ban', 'unban', 'kick'].includes(action)) {
         throw new MatrixError(404, 'M_UNRECOGNIZED', `Unrecognized request: ${action}`);
       }

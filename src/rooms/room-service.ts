@@ -134,6 +134,7 @@ export class RoomService {
       if (invite) remote.unshift(invite);
       if (remote.length && this.hooks.joinRemoteRoom) {
         await this.hooks.joinRemoteRoom(room_id, requester.userId, [...new Set(remote)]);
+        this.storage.rooms.unforget(requester.userId, room_id);
         return { room_id };
       }
       if (!local) throw notFound('Unknown room');
@@ -142,6 +143,7 @@ export class RoomService {
       type: 'm.room.member', room_id, sender: requester.userId, state_key: requester.userId,
       content: this.joinContent(requester.userId),
     });
+    this.storage.rooms.unforget(requester.userId, room_id);
     return { room_id };
   }
 
@@ -222,6 +224,16 @@ export class RoomService {
       },
     );
     return { event_id: ev.pdu.event_id };
+  }
+
+  /** POST /rooms/{roomId}/forget: only once you have left (or been banned or kicked). */
+  forget(requester: Requester, roomId: string): void {
+    const membership = this.storage.state.membershipOf(roomId, requester.userId);
+    if (membership === null) throw notFound(`Unknown room ${roomId}`);
+    if (membership === 'join' || membership === 'invite') {
+      throw new MatrixError(400, 'M_UNKNOWN', 'Leave the room before forgetting it');
+    }
+    this.storage.rooms.forget(requester.userId, roomId);
   }
 
   /** Re-sends the user's join with their current profile (after a displayname/avatar change). */

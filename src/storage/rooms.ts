@@ -23,6 +23,9 @@ export class RoomsStore {
   private readonly selectAlias;
   private readonly deleteAliasStmt;
   private readonly selectAliasesForRoom;
+  private readonly insertForgotten;
+  private readonly deleteForgotten;
+  private readonly selectForgotten;
 
   constructor(db: Db) {
     this.insertRoom = db.prepare('INSERT OR IGNORE INTO rooms (room_id, creator, is_public, created_ts) VALUES (?, ?, ?, ?)');
@@ -33,6 +36,9 @@ export class RoomsStore {
     this.selectAlias = db.prepare('SELECT * FROM room_aliases WHERE room_alias = ?');
     this.deleteAliasStmt = db.prepare('DELETE FROM room_aliases WHERE room_alias = ?');
     this.selectAliasesForRoom = db.prepare('SELECT room_alias FROM room_aliases WHERE room_id = ? ORDER BY room_alias');
+    this.insertForgotten = db.prepare('INSERT OR IGNORE INTO forgotten_rooms (user_id, room_id) VALUES (?, ?)');
+    this.deleteForgotten = db.prepare('DELETE FROM forgotten_rooms WHERE user_id = ? AND room_id = ?');
+    this.selectForgotten = db.prepare('SELECT room_id FROM forgotten_rooms WHERE user_id = ?');
   }
 
   createRoom(roomId: string, creator: string | null, isPublic: boolean, now: number): void {
@@ -67,6 +73,19 @@ export class RoomsStore {
 
   deleteAlias(alias: string): boolean {
     return this.deleteAliasStmt.run(alias).changes > 0;
+  }
+
+  forget(userId: string, roomId: string): void {
+    this.insertForgotten.run(userId, roomId);
+  }
+
+  /** Joining again brings a forgotten room back. */
+  unforget(userId: string, roomId: string): void {
+    this.deleteForgotten.run(userId, roomId);
+  }
+
+  forgottenRooms(userId: string): Set<string> {
+    return new Set((this.selectForgotten.all(userId) as { room_id: string }[]).map((r) => r.room_id));
   }
 
   aliasesForRoom(roomId: string): string[] {

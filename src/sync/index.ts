@@ -48,9 +48,11 @@ export class SyncService {
   initialSync(userId: string, limit: number, archived: boolean): JsonObject {
     const token = formatStreamToken(this.currentToken());
     const memberships = archived ? ['join', 'invite', 'leave', 'ban'] : ['join', 'invite'];
-    const rooms = this.hs.storage.state.roomsForUser(userId, memberships).map(({ room_id, membership }) =>
-      this.roomSummary(userId, room_id, membership, limit),
-    );
+    const forgotten = this.hs.storage.rooms.forgottenRooms(userId);
+    const rooms = this.hs.storage.state
+      .roomsForUser(userId, memberships)
+      .filter((r) => !forgotten.has(r.room_id))
+      .map(({ room_id, membership }) => this.roomSummary(userId, room_id, membership, limit));
     const joined = this.hs.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id);
     return {
       end: token,
