@@ -62,12 +62,30 @@ try {
     lat.push(performance.now() - t0);
     from = body.end;
   }
+  // 1000 idle long-polls: memory while they wait (client and server share this process).
+  const pollAgent = new Agent({ connections: 1100 });
+  global.gc?.();
+  const before = process.memoryUsage();
+  const idle = Array.from({ length: 1000 }, () =>
+    request(`${server.url}/_matrix/client/api/v1/events?from=${enc(from)}&timeout=20000&access_token=${bob.token}`, { dispatcher: pollAgent })
+      .then((r) => r.body.text()),
+  );
+  while (server.hs.notifier.waitingCount() < 1000) await new Promise((r) => setTimeout(r, 20));
+  global.gc?.();
+  const during = process.memoryUsage();
+  await post(sendUrl, { msgtype: 'm.text', body: 'wake everyone' });
+  await Promise.all(idle);
+  await pollAgent.close();
+
   const f = (x: number) => x.toFixed(0).padStart(7);
   console.log('messages sent through PUT/POST /rooms/{id}/send (each: auth, build, sign, persist, wake)');
   console.log(`  sequential          ${f(seq)} msg/s   baseline bare Fastify ${f(bareSeq)} req/s   ratio ${(seq / bareSeq).toFixed(2)}`);
   console.log(`  ${CONC} concurrent clients ${f(conc)} msg/s   baseline bare Fastify ${f(bareConc)} req/s   ratio ${(conc / bareConc).toFixed(2)}`);
   console.log('send -> delivery on a waiting /events long-poll (300 samples)');
   console.log(`  p50 ${pct(lat, 50).toFixed(2)} ms   p99 ${pct(lat, 99).toFixed(2)} ms`);
+  const kb = (n: number) => (n / 1024).toFixed(1);
+  console.log('1000 idle /events long-polls (one message then wakes them all)');
+  console.log(`  heap +${kb((during.heapUsed - before.heapUsed) / 1000)} KB per poll, RSS +${kb((during.rss - before.rss) / 1000)} KB per poll (client sockets included)`);
 } finally {
   await server.close();
   await agent.close();
