@@ -84,12 +84,4 @@ export function writeRegistration(dir: string, name: string, reg: Record<string,
 
 export const FAST_RETRY = { retry_backoff_min_ms: 50, retry_backoff_max_ms: 400, request_timeout_ms: 5000 };
 
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, ms = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from '../helpers/server.js';

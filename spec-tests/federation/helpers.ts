@@ -42,16 +42,6 @@ export async function signedRequest(
   });
 }
 
-/** Polls until `fn` returns a truthy value (federation is asynchronous); fails after `ms`. */
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, ms = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Reads a user's /events stream from `from` until `done(events)` holds; returns the events and the next token. */
 export async function readEventsUntil(
@@ -77,3 +67,5 @@ export async function register(server: TestServer, localpart: string): Promise<C
 export function messageBodies(events: any[]): string[] {
   return events.filter((e) => e.type === 'm.room.message').map((e) => e.content?.body);
 }
+
+export { waitFor } from '../helpers/server.js';

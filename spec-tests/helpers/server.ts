@@ -142,3 +142,14 @@ export class Client {
 }
 
 export const enc = encodeURIComponent;
+
+/** Polls until `fn` returns a truthy value (deliveries are asynchronous); fails after `ms`. */
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, ms = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
