@@ -45,3 +45,16 @@ t.test('secrets never reach the log', async (t) => {
   t.notOk(log.includes(server.hs.signingKey.publicKeyBase64) && log.includes('seed'), 'no signing key in the log');
   t.match(log, /access_token=<redacted>/, 'token query parameters are redacted');
 });
+
+t.test('Prometheus metrics count requests and persisted events', async (t) => {
+  const server = await startServer();
+  t.teardown(() => server.close());
+  const alice = await Client.register(server, 'alice');
+  await alice.post('/createRoom', { visibility: 'private' });
+  const res = await http(server.url, 'GET', '/_synapse/metrics');
+  t.equal(res.status, 200);
+  t.match(String(res.headers['content-type']), /text\/plain/);
+  t.match(res.text, /http_requests_total\{method="POST",route="\/_matrix\/client\/api\/v1\/createRoom",status="200"\} 1/);
+  t.match(res.text, /events_persisted_total\{origin="local",outcome="accepted"\} [5-9]/);
+  t.notOk(res.text.includes(alice.token!), 'no token in the metrics');
+});
