@@ -33,6 +33,7 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
   };
   app.post(`${V1}/createRoom`, createRoom);
   app.put(`${V1}/createRoom/:txnId`, createRoom);
+  app.post(`${V1}/createRoom/:txnId`, createRoom);
 
   // POST /join/{roomIdOrAlias}, PUT /join/{roomIdOrAlias}/{txnId}
   const join = async (req: FastifyRequest) => {
@@ -42,6 +43,7 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
   };
   app.post(`${V1}/join/:roomIdOrAlias`, join);
   app.put(`${V1}/join/:roomIdOrAlias/:txnId`, join);
+  app.post(`${V1}/join/:roomIdOrAlias/:txnId`, join);
 
   // POST /rooms/{roomId}/{join|leave|invite|ban|unban|kick}, PUT .../{txnId}
   const membership = async (req: FastifyRequest) => {
@@ -68,8 +70,9 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
   };
   app.post(`${V1}/rooms/:roomId/:action`, membership);
   app.put(`${V1}/rooms/:roomId/:action/:txnId`, membership);
+  app.post(`${V1}/rooms/:roomId/:action/:txnId`, membership);
 
-  // POST /rooms/{roomId}/send/{eventType}, PUT /rooms/{roomId}/send/{eventType}/{txnId}
+  // POST /rooms/{roomId}/send/{eventType}, PUT or POST /rooms/{roomId}/send/{eventType}/{txnId}
   const send = async (req: FastifyRequest) => {
     const r = who(req);
     const { roomId, eventType, txnId } = req.params as P;
@@ -79,6 +82,7 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
   };
   app.post(`${V1}/rooms/:roomId/send/:eventType`, send);
   app.put(`${V1}/rooms/:roomId/send/:eventType/:txnId`, send);
+  app.post(`${V1}/rooms/:roomId/send/:eventType/:txnId`, send);
 
   // PUT /rooms/{roomId}/state/{eventType}[/{stateKey}] (a trailing slash means the empty state key)
   const putState = async (req: FastifyRequest) => {
@@ -102,4 +106,5 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
   };
   app.post(`${V1}/rooms/:roomId/redact/:eventId`, redact);
   app.put(`${V1}/rooms/:roomId/redact/:eventId/:txnId`, redact);
+  app.post(`${V1}/rooms/:roomId/redact/:eventId/:txnId`, redact);
 }
