@@ -62,5 +62,10 @@ export const configSchema = {
       properties: { enabled: { type: 'boolean' } },
     },
     admins: { type: 'array', items: { type: 'string' } },
+    presence: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { idle_timeout_ms: { type: 'integer', minimum: 1 } },
+    },
   },
 } as const;

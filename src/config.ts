@@ -42,6 +42,8 @@ export interface HomeserverConfig {
   };
   logLevel: string;
   metricsEnabled: boolean;
+  /** A user with no event stream open for this long goes offline. */
+  presenceIdleTimeoutMs: number;
   admins: string[];
 }
 
@@ -124,6 +126,7 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
     },
     logLevel: raw.log_level ?? 'info',
     metricsEnabled: raw.metrics?.enabled ?? true,
+    presenceIdleTimeoutMs: raw.presence?.idle_timeout_ms ?? 5 * 60 * 1000,
     admins: raw.admins ?? [],
   };
 }
@@ -215,6 +218,9 @@ ${namedPort === null ? '  port: 8448                      # TLS listener for oth
   plain_http_loopback_peers: true
   retry_backoff_min_ms: 5000
   retry_backoff_max_ms: 3600000
+
+presence:
+  idle_timeout_ms: 300000   # a user with no event stream open this long goes offline
 
 log_level: info
 metrics:

@@ -45,6 +45,7 @@ export class EventStream {
       }
     } finally {
       this.hs.metrics.longPolls.dec();
+      this.sync.presence.touch(userId);
     }
   }
 

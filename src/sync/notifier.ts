@@ -43,6 +43,10 @@ export class Notifier {
     this.notifyAll();
   }
 
+  isWaiting(userId: string): boolean {
+    return (this.waiters.get(userId)?.size ?? 0) > 0;
+  }
+
   waitingCount(): number {
     let n = 0;
     for (const s of this.waiters.values()) n += s.size;

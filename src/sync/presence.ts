@@ -12,7 +12,27 @@ export interface PresenceEvent {
 
 /** Presence of local and remote users, persisted with a stream id so tokens survive restarts. */
 export class PresenceService {
-  constructor(private readonly hs: Homeserver) {}
+  /** When each user's event stream was last open; users seen here are swept to offline when idle. */
+  private readonly lastSeen = new Map<string, number>();
+  private readonly sweeper: ReturnType<typeof setInterval>;
+
+  constructor(private readonly hs: Homeserver) {
+    const idle = hs.config.presenceIdleTimeoutMs;
+    this.sweeper = setInterval(() => this.sweepIdle(), Math.max(10, Math.min(idle / 2, 30_000)));
+    this.sweeper.unref();
+    hs.onClose(() => clearInterval(this.sweeper));
+  }
+
+  /** Synapse marked users offline some time after their last event stream closed. */
+  private sweepIdle(): void {
+    const cutoff = this.hs.clock() - this.hs.config.presenceIdleTimeoutMs;
+    for (const [userId, seen] of this.lastSeen) {
+      if (seen > cutoff || this.hs.notifier.isWaiting(userId)) continue;
+      this.lastSeen.delete(userId);
+      const row = this.hs.storage.presence.get(userId);
+      if (row && row.state !== 'offline') this.update(userId, 'offline', row.status_msg);
+    }
+  }
 
   currentStreamId(): number {
     return this.hs.storage.presence.currentStreamId();
@@ -31,9 +51,15 @@ export class PresenceService {
 
   /** Opening an event stream marks the user online (without churning the stream if already so). */
   markActive(userId: string): void {
+    this.lastSeen.set(userId, this.hs.clock());
     const row = this.hs.storage.presence.get(userId);
     if (row?.state === 'online') return;
     this.update(userId, 'online', row?.status_msg ?? null);
+  }
+
+  /** The user's stream was open until now (the idle clock starts when the last poll ends). */
+  touch(userId: string): void {
+    if (this.lastSeen.has(userId)) this.lastSeen.set(userId, this.hs.clock());
   }
 
   setRemote(userId: string, u: { presence: string; status_msg?: string | null; last_active_ago?: number }): void {
