@@ -125,7 +125,7 @@ t.test('an invite to an unknown user in a namespace asks the service first', asy
   const { alice, room } = await watchedRoom(server);
   const target = `@bridge_carol:${server.serverName}`;
   t.equal((await alice.post(`/rooms/${enc(room)}/invite`, { user_id: target })).status, 200);
-  t.same(receiver.queries, [{ kind: 'users', id: target }]);
+  t.same(receiver.queries, [{ kind: 'users', id: target, path: `/users/${encodeURIComponent(target)}` }]);
   t.ok(server.hs.storage.users.getUser(target), 'the service registered the user while asked');
   t.equal(server.hs.membership(room, target), 'invite');
   const profile = await http(server.url, 'GET', `/_matrix/client/api/v1/profile/${enc(target)}/displayname`);
@@ -144,9 +144,19 @@ t.test('bad registration files stop start-up with the file named', async (t) => 
       { ...base, namespaces: { users: [{ regex: '@irc_.*', exclusive: true }] } },
       { ...base, as_token: 'b', sender_localpart: 'bot2', namespaces: { users: [{ regex: '@irc_freenode_.*', exclusive: true }] } },
     ], /overlaps/],
+    ['identical exclusive regexes', [
+      { ...base, namespaces: { aliases: [{ regex: '#irc_.*', exclusive: true }] } },
+      { ...base, as_token: 'b', sender_localpart: 'bot2', namespaces: { aliases: [{ regex: '#irc_.*', exclusive: true }] } },
+    ], /overlaps/],
+    ['missing sender_localpart', [{ ...base, sender_localpart: undefined }], /sender_localpart/],
+    ['not YAML', [], /cannot read/],
   ];
   for (const [name, regs, expected] of cases) {
     const files = regs.map((r, i) => writeRegistration(dir, `${name.replace(/\s/g, '-')}-${i}`, r));
+    if (regs.length === 0) {
+      files.push(join(dir, 'broken.yaml'));
+      writeFileSync(files[0], 'url: "http://x\n  as_token: [');
+    }
     const hsDir = mkdtempSync(join(dir, 'hs-'));
     const configPath = join(hsDir, 'homeserver.yaml');
     writeFileSync(configPath, `server_name: localhost\napp_service_config_files: ${JSON.stringify(files)}\nlog_level: silent\n`);

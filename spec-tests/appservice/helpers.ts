@@ -15,10 +15,12 @@ export interface ReceivedTxn {
 export interface Receiver {
   url: string;
   txns: ReceivedTxn[];
-  queries: { kind: 'rooms' | 'users'; id: string }[];
+  queries: { kind: 'rooms' | 'users'; id: string; path: string }[];
   /** Decides the answer to each transaction (default 200 {}). */
   onTxn: (txn: ReceivedTxn, attempt: number) => { status: number; body?: unknown };
   onQuery: (kind: 'rooms' | 'users', id: string) => Promise<{ status: number; body?: unknown }>;
+  /** False: answer 404 on /_matrix/app/v1/... as a 2015 service (matrix-appservice 0.2) does. */
+  modernPaths: boolean;
   /** Events of every acknowledged transaction, each transaction counted once. */
   delivered(): any[];
   close(): Promise<void>;
@@ -33,6 +35,7 @@ export async function startReceiver(): Promise<Receiver> {
     queries: [],
     onTxn: () => ({ status: 200, body: {} }),
     onQuery: async () => ({ status: 404, body: { errcode: 'M_NOT_FOUND' } }),
+    modernPaths: true,
     delivered() {
       const seen = new Set<string>();
       return r.txns.filter((t) => acked.has(t.txnId) && !seen.has(t.txnId) && seen.add(t.txnId)).flatMap((t) => t.events);
@@ -47,6 +50,7 @@ export async function startReceiver(): Promise<Receiver> {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(b ?? {}));
     };
+    if (!r.modernPaths && url.pathname.startsWith('/_matrix/app/v1/')) return reply(404, { error: 'Cannot ' + req.method });
     const txn = /^\/(?:_matrix\/app\/v1\/)?transactions\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'PUT' && txn) {
       const t: ReceivedTxn = {
@@ -60,11 +64,11 @@ export async function startReceiver(): Promise<Receiver> {
       if (ans.status >= 200 && ans.status < 300 && !(ans.body as any)?.errcode) acked.add(t.txnId);
       return reply(ans.status, ans.body);
     }
-    const q = /^\/(rooms|users)\/(.+)$/.exec(url.pathname);
+    const q = /^\/(?:_matrix\/app\/v1\/)?(rooms|users)\/(.+)$/.exec(url.pathname);
     if (req.method === 'GET' && q) {
       const kind = q[1] as 'rooms' | 'users';
       const id = decodeURIComponent(q[2]);
-      r.queries.push({ kind, id });
+      r.queries.push({ kind, id, path: url.pathname });
       const ans = await r.onQuery(kind, id);
       return reply(ans.status, ans.body);
     }

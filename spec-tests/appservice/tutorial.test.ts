@@ -47,7 +47,8 @@ t.test('the logging service tutorial works as written', async (t) => {
   const before = await alice.post(`/join/${enc(alias2)}`);
   t.equal(before.status, 404);
   t.equal(before.body.errcode, 'M_NOT_FOUND');
-  t.same(receiver.queries.at(-1), { kind: 'rooms', id: alias2 }, 'the server asked the service about the alias');
+  t.same(receiver.queries.at(-1), { kind: 'rooms', id: alias2, path: `/rooms/${encodeURIComponent(alias2)}` },
+    'the server asked the service about the alias, the # percent-encoded');
 
   // ...then the service creates the room with its as_token when asked, and the join works.
   receiver.onQuery = async (kind, id) => {

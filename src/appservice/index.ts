@@ -3,27 +3,27 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Homeserver } from '../homeserver.js';
-import { accessTokenOf } from '../accounts/auth.js';
+import { accessTokenOf, type Requester } from '../accounts/auth.js';
 import type { Session } from '../accounts/account-service.js';
 import { MatrixError, exclusive, unknownToken } from '../errors.js';
 import { serverOf } from '../events/index.js';
 import { loadRegistrationFile, checkConflicts, parseRegistration, type AppService } from './registration.js';
 import { AppServiceRegistry } from './registry.js';
-import { AppServiceSender } from './sender.js';
+import { AppServiceScheduler } from './scheduler.js';
 import { AppServiceQueries } from './queries.js';
 import { interestedServices } from './interest.js';
 
 export class AppServices {
   readonly registry: AppServiceRegistry;
   readonly queries: AppServiceQueries;
-  private readonly senders = new Map<string, AppServiceSender>();
+  private readonly schedulers = new Map<string, AppServiceScheduler>();
 
   constructor(private readonly hs: Homeserver) {
     this.registry = new AppServiceRegistry(hs.serverName);
     this.queries = new AppServiceQueries(hs, this.registry);
   }
 
-  /** Adds a service (from a file, or registered over HTTP): its sender user, its queue sender. */
+  /** Adds a service (from a file, or registered over HTTP): its sender user, its queue scheduler. */
   add(service: AppService): void {
     checkConflicts([...this.registry.all(), service]);
     this.registry.add(service);
@@ -31,17 +31,17 @@ export class AppServices {
     if (!this.hs.storage.users.getUser(sender)) {
       this.hs.accounts.createUser(sender, null, { appserviceId: service.id });
     }
-    const s = new AppServiceSender(this.hs, service);
-    this.senders.set(service.id, s);
+    const s = new AppServiceScheduler(this.hs, service);
+    this.schedulers.set(service.id, s);
     s.kick(); // resume whatever was queued before a restart
   }
 
-  sender(id: string): AppServiceSender | undefined {
-    return this.senders.get(id);
+  scheduler(id: string): AppServiceScheduler | undefined {
+    return this.schedulers.get(id);
   }
 
   stop(): void {
-    for (const s of this.senders.values()) s.stop();
+    for (const s of this.schedulers.values()) s.stop();
   }
 
   /** m.login.application_service (v1) and as_token registration on v2_alpha. */
@@ -54,6 +54,16 @@ export class AppServices {
     if (!identity.canActAs(userId)) throw exclusive('Invalid user localpart for this application service.');
     this.hs.accounts.validateNewUser(localpart, { checkExclusive: false });
     return this.hs.accounts.createUser(userId, null, { appserviceId: identity.id });
+  }
+
+  /** The service behind a requester acting as that service's own sender, if any. */
+  senderService(requester: Requester): AppService | undefined {
+    const s = this.registry.serviceOf(requester);
+    return s && this.registry.senderOf(s) === requester.userId ? s : undefined;
+  }
+
+  isInterested(service: AppService, pdu: Parameters<typeof interestedServices>[2]): boolean {
+    return interestedServices(this.hs.storage, this.registry, pdu).includes(service);
   }
 
   /** Writes queue rows for every interested service, inside the event's transaction. */
@@ -91,7 +101,11 @@ export function installAppservices(hs: Homeserver): AppServices {
     for (const id of as.enqueue(ev.pdu)) pending.add(id);
   });
   hs.persister.afterCommit.push(() => {
-    for (const id of pending) as.sender(id)?.kick();
+    for (const id of pending) {
+      as.scheduler(id)?.kick();
+      const service = as.registry.byId(id);
+      if (service) hs.notifier.notifyUsers([as.registry.senderOf(service)]); // its /events covers the namespaces
+    }
     pending.clear();
   });
   hs.onClose(() => as.stop());

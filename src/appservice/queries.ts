@@ -25,12 +25,20 @@ export class AppServiceQueries {
     return false;
   }
 
+  /** Tries the registration's paths in turn (modern_then_legacy: the versioned one first). */
   private async ask(s: AppService, kind: 'rooms' | 'users', id: string): Promise<boolean> {
+    const prefixes = s.txnPath === 'legacy' ? [''] : s.txnPath === 'modern' ? ['/_matrix/app/v1'] : ['/_matrix/app/v1', ''];
+    for (const prefix of prefixes) {
+      if (await this.get(s, `${s.url}${prefix}/${kind}/${encodeURIComponent(id)}`, kind, id)) return true;
+    }
+    return false;
+  }
+
+  private async get(s: AppService, url: string, kind: string, id: string): Promise<boolean> {
     const timeout = this.hs.config.appservice.requestTimeoutMs;
-    const path = s.txnPath === 'modern' ? `/_matrix/app/v1/${kind}/` : `/${kind}/`;
     const log = this.hs.log.child({ appservice: s.id });
     try {
-      const res = await request(`${s.url}${path}${encodeURIComponent(id)}?access_token=${encodeURIComponent(s.hsToken)}`, {
+      const res = await request(`${url}?access_token=${encodeURIComponent(s.hsToken)}`, {
         method: 'GET',
         headers: { authorization: `Bearer ${s.hsToken}` },
         headersTimeout: timeout,
@@ -43,8 +51,9 @@ export class AppServiceQueries {
       } catch {
         errcode = undefined;
       }
+      // matrix-appservice 0.2 reports a failed provisioning as 200 {"errcode": ...}: not found.
       const found = res.statusCode >= 200 && res.statusCode < 300 && errcode === undefined;
-      log.info({ kind, id, status: res.statusCode, found }, 'appservice query answered');
+      log.info({ kind, id, status: res.statusCode, errcode, found }, 'appservice query answered');
       return found;
     } catch (err) {
       log.warn({ kind, id, reason: (err as { code?: string }).code ?? (err as Error).message }, 'appservice query failed');

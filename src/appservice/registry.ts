@@ -62,11 +62,14 @@ export class AppServiceRegistry implements AppServiceTokens {
 
   /**
    * Aliases inside a service's exclusive namespace belong to that service (its sender or
-   * its virtual users); a service may only create aliases inside its own namespaces.
+   * its virtual users). The service acting as itself (no ?user_id=) may only touch aliases
+   * inside its own namespaces, as in Synapse 0.10; its virtual users are like other users.
    */
   checkAlias(alias: string, requester: Requester): void {
     const own = this.serviceOf(requester);
-    if (own && !this.ownsAlias(own, alias)) throw exclusive('Alias is not in the application service namespace.');
+    if (own && requester.userId === this.senderOf(own) && !this.ownsAlias(own, alias)) {
+      throw exclusive('This application service has not reserved this kind of alias.');
+    }
     for (const s of this.services) {
       if (s === own) continue;
       if (s.namespaces.aliases.some((n) => n.exclusive && n.regex.test(alias))) {

@@ -5,6 +5,7 @@ import { MatrixError, forbidden, notFound } from '../errors.js';
 import { parseRegistration } from '../appservice/registration.js';
 import { legacyToRegistration } from '../appservice/index.js';
 import { CLIENT_V1 as V1 } from './prefixes.js';
+import { ConfigError } from '../config.js';
 
 type P = Record<string, string>;
 
@@ -17,13 +18,16 @@ export async function appserviceRoutes(app: FastifyInstance, hs: Homeserver): Pr
     }
     const b = (req.body ?? {}) as Record<string, unknown>;
     if (typeof b.as_token !== 'string' || typeof b.url !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "Expected string 'as_token' and 'url'");
-    const namespaces = (b.namespaces ?? {}) as Record<string, unknown>;
+    const namespaces = b.namespaces ?? {};
+    if (typeof namespaces !== 'object' || Array.isArray(namespaces)) throw new MatrixError(400, 'M_BAD_JSON', "'namespaces' must be an object");
     const hsToken = randomBytes(32).toString('hex');
-    const service = parseRegistration(legacyToRegistration(b.as_token, hsToken, b.url, namespaces), 'legacy HTTP registration');
     try {
-      hs.appservices.add(service);
+      // Validated like a registration file; a bad regex or a clash is the caller's mistake.
+      const raw = legacyToRegistration(b.as_token, hsToken, b.url, namespaces as Record<string, unknown>);
+      hs.appservices.add(parseRegistration(raw, 'legacy HTTP registration'));
     } catch (e) {
-      throw new MatrixError(400, 'M_UNKNOWN', (e as Error).message.replace(/^legacy HTTP registration: /, ''));
+      if (!(e instanceof ConfigError)) throw e;
+      throw new MatrixError(400, 'M_UNKNOWN', e.message.replace(/^legacy HTTP registration: /, ''));
     }
     hs.storage.appservice.addLegacyRegistration(b.as_token, hsToken, b.url, JSON.stringify(namespaces), hs.clock());
     return { hs_token: hsToken };
@@ -35,9 +39,9 @@ export async function appserviceRoutes(app: FastifyInstance, hs: Homeserver): Pr
     const who = hs.auth.authenticate(req);
     const { id } = req.params as P;
     if (!hs.config.admins.includes(who.userId) && who.appserviceId !== id) throw forbidden('You need to be a server admin or the application service');
-    const sender = hs.appservices.sender(id);
-    if (!sender) throw notFound(`No application service '${id}'`);
-    sender.retryNow();
+    const scheduler = hs.appservices.scheduler(id);
+    if (!scheduler) throw notFound(`No application service '${id}'`);
+    scheduler.retryNow();
     return {};
   });
 }

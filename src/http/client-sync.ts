@@ -19,11 +19,11 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
 
   // GET /events?from=&timeout= — long-poll; the client going away ends the wait
   app.get(`${V1}/events`, async (req) => {
-    const userId = who(req);
+    const requester = hs.auth.authenticate(req);
     const q = req.query as Q;
     const gone = new AbortController();
     req.raw.once('close', () => gone.abort());
-    return sync.stream.poll(userId, q.from, intParam(q.timeout, 'timeout', 30_000), gone.signal);
+    return sync.stream.poll(requester, q.from, intParam(q.timeout, 'timeout', 30_000), gone.signal);
   });
 
   // GET /initialSync?limit=&archived=

@@ -46,6 +46,7 @@ export class EventsStore {
   private readonly upgradeOutlierStmt;
   private readonly hasChildStmt;
   private readonly userStream;
+  private readonly allStream;
   private readonly latestAtStmt;
   private readonly latestStmt;
   private streamPos: number;
@@ -90,6 +91,8 @@ export class EventsStore {
         room_id IN (SELECT room_id FROM current_state_events WHERE type = 'm.room.member' AND state_key = @user AND membership = 'join')
         OR (type = 'm.room.member' AND state_key = @user))
       ORDER BY stream_ordering LIMIT @limit`);
+    this.allStream = db.prepare(`SELECT * FROM events WHERE stream_ordering > ? AND stream_ordering <= ?
+      AND outlier = 0 AND rejected_reason IS NULL ORDER BY stream_ordering LIMIT ?`);
     this.latestAtStmt = db.prepare(`SELECT depth, stream_ordering FROM events WHERE room_id = ? AND outlier = 0
       AND stream_ordering IS NOT NULL AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT 1`);
     this.latestStmt = db.prepare(`SELECT depth, stream_ordering FROM events WHERE room_id = ? AND outlier = 0
@@ -185,6 +188,11 @@ export class EventsStore {
   /** What a user's event stream shows between two live positions. */
   userStreamEvents(userId: string, fromExclusive: number, toInclusive: number, limit: number): EventRow[] {
     return this.userStream.all({ user: userId, from: fromExclusive, to: toInclusive, limit }) as EventRow[];
+  }
+
+  /** Every room's new events between two live positions (an application service's stream). */
+  streamEvents(fromExclusive: number, toInclusive: number, limit: number): EventRow[] {
+    return this.allStream.all(fromExclusive, toInclusive, limit) as EventRow[];
   }
 
   /** Topological position of the newest timeline event at or before a live stream position. */

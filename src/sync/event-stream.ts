@@ -2,6 +2,8 @@
 // reads the streams from its token, and the notifier only says "look again".
 import type { Homeserver } from '../homeserver.js';
 import type { JsonObject } from '../events/index.js';
+import type { EventRow } from '../storage/events.js';
+import type { Requester } from '../accounts/auth.js';
 import type { SyncService } from './index.js';
 import { formatStreamToken, parseStreamToken, type StreamToken } from './tokens.js';
 
@@ -18,7 +20,8 @@ export interface StreamChunk {
 export class EventStream {
   constructor(private readonly hs: Homeserver, private readonly sync: SyncService) {}
 
-  async poll(userId: string, fromParam: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<StreamChunk> {
+  async poll(requester: Requester, fromParam: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<StreamChunk> {
+    const { userId } = requester;
     let from = fromParam ? parseStreamToken(fromParam) : this.sync.currentToken();
     const start = fromParam ?? formatStreamToken(from);
     this.sync.presence.markActive(userId);
@@ -33,15 +36,20 @@ export class EventStream {
         signal.addEventListener('abort', abort, { once: true });
         const woken = this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal);
         const to = this.sync.currentToken();
-        const { chunk, end } = this.collect(userId, from, to);
-        if (chunk.length > 0 || remaining <= 0 || signal.aborted || this.hs.notifier.closed) {
+        const { chunk, end } = this.collect(requester, from, to);
+        const partial = end.room < to.room; // a page limit stopped the read early
+        if (chunk.length > 0 || remaining <= 0 || signal.aborted || this.hs.notifier.closed || partial) {
           round.abort();
           signal.removeEventListener('abort', abort);
+          if (chunk.length === 0 && partial && remaining > 0 && !signal.aborted) {
+            from = end; // nothing visible in that page: read on without waiting
+            continue;
+          }
           return { chunk, start, end: formatStreamToken(end) };
         }
         await woken;
         signal.removeEventListener('abort', abort);
-        from = to;
+        from = end;
       }
     } finally {
       this.hs.metrics.longPolls.dec();
@@ -50,15 +58,34 @@ export class EventStream {
   }
 
   /** Everything the user may see between two positions, room events first. */
-  collect(userId: string, from: StreamToken, to: StreamToken): { chunk: JsonObject[]; end: StreamToken } {
+  collect(requester: Requester, from: StreamToken, to: StreamToken): { chunk: JsonObject[]; end: StreamToken } {
+    const { userId } = requester;
     const end = { ...to };
-    const rows = from.room < to.room ? this.hs.storage.events.userStreamEvents(userId, from.room, to.room, MAX_EVENTS) : [];
-    if (rows.length === MAX_EVENTS) end.room = rows[rows.length - 1].stream_ordering!;
+    const { rows, upTo } = from.room < to.room ? this.roomEvents(requester, from.room, to.room) : { rows: [], upTo: to.room };
+    end.room = upTo;
     const chunk: JsonObject[] = rows.map((r) => this.sync.events.format(r));
     const joined = new Set(this.hs.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id));
     chunk.push(...(this.sync.typing.eventsSince(from.typing, joined) as unknown as JsonObject[]));
     if (from.presence < to.presence) chunk.push(...(this.sync.presence.eventsBetween(userId, from.presence, to.presence) as unknown as JsonObject[]));
     if (from.receipt < to.receipt) chunk.push(...(this.sync.receipts.eventsBetween(joined, from.receipt, to.receipt) as unknown as JsonObject[]));
     return { chunk, end };
+  }
+
+  /**
+   * The user's rooms; for an application service's own sender, also every room the service is
+   * interested in (its namespaces), as Synapse's get_app_service_rooms did.
+   */
+  private roomEvents(requester: Requester, from: number, to: number): { rows: EventRow[]; upTo: number } {
+    const own = this.hs.storage.events.userStreamEvents(requester.userId, from, to, MAX_EVENTS);
+    const ownUpTo = own.length === MAX_EVENTS ? own[own.length - 1].stream_ordering! : to;
+    const service = this.hs.appservices?.senderService(requester);
+    if (!service) return { rows: own, upTo: ownUpTo };
+    const all = this.hs.storage.events.streamEvents(from, to, MAX_EVENTS);
+    // Each list may stop at its limit: keep only what both have fully covered.
+    const covered = Math.min(ownUpTo, all.length === MAX_EVENTS ? all[all.length - 1].stream_ordering! : to);
+    const seen = new Set(own.map((r) => r.event_id));
+    const theirs = all.filter((r) => !seen.has(r.event_id) && this.hs.appservices.isInterested(service, this.hs.persister.loader.fromRow(r)));
+    const rows = [...own, ...theirs].filter((r) => r.stream_ordering! <= covered).sort((a, b) => a.stream_ordering! - b.stream_ordering!);
+    return { rows, upTo: covered };
   }
 }

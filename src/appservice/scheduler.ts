@@ -1,4 +1,4 @@
-// Pushes one service's queue as transactions: strictly in order, one in flight, the same txnId
+// The per-service scheduler: pushes one service's queue as transactions: strictly in order, one in flight, the same txnId
 // and body on every retry, capped exponential backoff kept in the database across restarts.
 import { request } from 'undici';
 import type { Homeserver } from '../homeserver.js';
@@ -7,7 +7,7 @@ import type { AppService } from './registration.js';
 
 const MAX_EVENTS_PER_TXN = 100;
 
-export class AppServiceSender {
+export class AppServiceScheduler {
   private running = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
