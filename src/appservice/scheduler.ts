@@ -1,5 +1,6 @@
-// The per-service scheduler: pushes one service's queue as transactions: strictly in order, one in flight, the same txnId
-// and body on every retry, capped exponential backoff kept in the database across restarts.
+// The per-service scheduler: pushes one service's queue as transactions, strictly in order, one
+// in flight, the same txnId and body on every retry, capped exponential backoff kept in the
+// database across restarts.
 import { request } from 'undici';
 import type { Homeserver } from '../homeserver.js';
 import type { AppServiceTxnRow } from '../storage/appservice.js';
@@ -59,11 +60,14 @@ export class AppServiceScheduler {
         const backoff = Math.min(max, st.backoff_ms ? st.backoff_ms * 2 : min);
         store.setBackoff(id, backoff, this.hs.clock() + backoff, failure);
         this.hs.metrics.deliveryRetries.inc({ queue: 'appservice', target: id });
-        log.warn({ txnId: txn.txn_id, reason: failure, retryInMs: backoff }, 'appservice transaction failed; will retry the same transaction');
+        const entry = { txnId: txn.txn_id, reason: failure, retryInMs: backoff, nextRetry: new Date(this.hs.clock() + backoff).toISOString() };
+        // A 2xx carrying an errcode is a service rejecting us while looking healthy: say so loudly.
+        if (failure.includes('errcode')) log.error(entry, 'appservice rejected the transaction with a 2xx errcode; will retry the same transaction');
+        else log.warn(entry, 'appservice transaction failed; will retry the same transaction');
         return this.schedule(backoff);
       }
     } catch (err) {
-      log.error({ err }, 'appservice sender stopped by an error; retrying later');
+      log.error({ err }, 'appservice scheduler stopped by an error; retrying later');
       this.schedule(this.hs.config.appservice.retryBackoffMinMs);
     } finally {
       this.running = false;

@@ -77,6 +77,11 @@ export class RoomService {
     const send = (type: string, content: JsonObject, sk: string | undefined = '') =>
       this.persister.createLocalEvent({ type, room_id: roomId, sender: creator, content, state_key: sk });
     this.storage.rooms.createRoom(roomId, creator, visibility === 'public', this.clock());
+    // The alias exists before the first event, as in Synapse: services watching the alias
+    // namespace see the room from its creation on.
+    if (alias && !this.storage.rooms.createAlias(alias, roomId, creator, [this.serverName])) {
+      throw new MatrixError(400, 'M_UNKNOWN', 'Room alias already taken');
+    }
     const has = (type: string) => initialState.some((s) => s.type === type && s.state_key === '');
     send('m.room.create', { creator });
     send('m.room.member', this.joinContent(creator), creator);
@@ -89,9 +94,6 @@ export class RoomService {
     if (typeof body.topic === 'string') send('m.room.topic', { topic: body.topic });
     for (const target of invites as string[]) await this.invite(requester, roomId, target);
     if (alias) {
-      if (!this.storage.rooms.createAlias(alias, roomId, creator, [this.serverName])) {
-        throw new MatrixError(400, 'M_UNKNOWN', 'Room alias already taken');
-      }
       send('m.room.aliases', { aliases: [alias] }, this.serverName);
       return { room_id: roomId, room_alias: alias };
     }
