@@ -9,7 +9,8 @@ import { formatStreamToken, parseStreamToken, type StreamToken } from './tokens.
 
 const MAX_EVENTS = 100;
 const MAX_TIMEOUT_MS = 60_000;
-const MIN_TIMEOUT_MS = 0;
+// Synapse raised any non-zero timeout to 500 ms; 0 still means "answer now".
+const MIN_TIMEOUT_MS = 500;
 
 export interface StreamChunk {
   chunk: JsonObject[];
@@ -25,7 +26,7 @@ export class EventStream {
     let from = fromParam ? parseStreamToken(fromParam) : this.sync.currentToken();
     const start = fromParam ?? formatStreamToken(from);
     this.sync.presence.markActive(userId);
-    const deadline = Date.now() + Math.min(Math.max(timeoutMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS);
+    const deadline = Date.now() + (timeoutMs === 0 ? 0 : Math.min(Math.max(timeoutMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS));
     this.hs.metrics.longPolls.inc();
     try {
       for (;;) {

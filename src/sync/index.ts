@@ -1,6 +1,8 @@
 // The read side of the client API: streams, initialSync, history and room state.
 import type { Homeserver } from '../homeserver.js';
-import { splitStateKey, type JsonObject } from '../events/index.js';
+import { splitStateKey, stateKey, type JsonObject } from '../events/index.js';
+import type { EventRow } from '../storage/events.js';
+import type { StateIds } from '../storage/state.js';
 import { forbidden, notFound } from '../errors.js';
 import { ClientEvents } from './client-events.js';
 import { HistoryVisibility } from './visibility.js';
@@ -10,6 +12,12 @@ import { ReceiptService } from './receipts.js';
 import { EventStream } from './event-stream.js';
 import { Pagination } from './pagination.js';
 import { formatStreamToken, type StreamToken } from './tokens.js';
+
+interface RoomView {
+  state: StateIds;
+  /** The user's leave event when they are no longer in the room. */
+  leave: EventRow | null;
+}
 
 export class SyncService {
   readonly events: ClientEvents;
@@ -62,10 +70,30 @@ export class SyncService {
     };
   }
 
+  /**
+   * The room as the user may read it: the current state while joined; after leaving (v0.11),
+   * the state as it was at the leave and the timeline up to it, unless the room was forgotten.
+   */
+  private viewOf(userId: string, roomId: string): RoomView | null {
+    const membership = this.hs.storage.state.membershipOf(roomId, userId);
+    if (membership === 'join') return { state: this.hs.storage.state.currentState(roomId), leave: null };
+    if (membership !== 'leave' || this.hs.storage.rooms.forgottenRooms(userId).has(roomId)) return null;
+    const id = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
+    const row = id ? this.hs.storage.events.getEvent(id) : undefined;
+    return row && row.state_group !== null ? { state: this.hs.storage.state.getGroup(row.state_group), leave: row } : null;
+  }
+
+  private readable(userId: string, roomId: string): RoomView {
+    this.hs.rooms.requireRoom(roomId);
+    const view = this.viewOf(userId, roomId);
+    if (!view) throw forbidden(`You are not in room ${roomId}`);
+    return view;
+  }
+
   /** GET /rooms/{roomId}/initialSync */
   roomInitialSync(userId: string, roomId: string, limit: number): JsonObject {
-    this.requireMember(userId, roomId);
-    const summary = this.roomSummary(userId, roomId, 'join', limit);
+    const view = this.readable(userId, roomId);
+    const summary = this.roomSummary(userId, roomId, view.leave ? 'leave' : 'join', limit);
     const members = this.hs.storage.state.membersWith(roomId, 'join');
     const presence = members.map((u) => this.hs.storage.presence.get(u)).filter((r) => r !== undefined).map((r) => this.presence.toEvent(r));
     return { ...summary, presence, receipts: this.receipts.snapshot([roomId]) };
@@ -74,13 +102,14 @@ export class SyncService {
   private roomSummary(userId: string, roomId: string, membership: string, limit: number): JsonObject {
     const visibility = this.hs.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
     const out: JsonObject = { room_id: roomId, membership, visibility };
-    if (membership === 'join') {
-      out.messages = this.pagination.latest(userId, roomId, limit);
-      out.state = this.roomState(userId, roomId);
-    } else {
+    const view = membership === 'join' || membership === 'leave' ? this.viewOf(userId, roomId) : null;
+    if (view) {
+      out.messages = this.pagination.latest(userId, roomId, limit, view.leave);
+      out.state = this.formatState(view.state);
+    } else if (membership === 'invite') {
       const id = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
       const ev = id ? this.events.formatId(id) : undefined;
-      if (ev && membership === 'invite') {
+      if (ev) {
         out.inviter = ev.sender;
         out.invite = ev;
       }
@@ -88,16 +117,18 @@ export class SyncService {
     return out;
   }
 
-  /** GET /rooms/{roomId}/state: the current state as client events. */
+  /** GET /rooms/{roomId}/state: the state as client events. */
   roomState(userId: string, roomId: string): JsonObject[] {
-    this.requireMember(userId, roomId);
-    return [...this.hs.storage.state.currentState(roomId).values()].map((id) => this.events.formatId(id)!).filter(Boolean);
+    return this.formatState(this.readable(userId, roomId).state);
+  }
+
+  private formatState(state: StateIds): JsonObject[] {
+    return [...state.values()].map((id) => this.events.formatId(id)).filter((e) => e !== undefined);
   }
 
   /** GET /rooms/{roomId}/state/{type}/{stateKey}: the content only. */
-  stateContent(userId: string, roomId: string, type: string, stateKey: string): JsonObject {
-    this.requireMember(userId, roomId);
-    const id = this.hs.storage.state.currentStateEventId(roomId, type, stateKey);
+  stateContent(userId: string, roomId: string, type: string, sk: string): JsonObject {
+    const id = this.readable(userId, roomId).state.get(stateKey(type, sk));
     const ev = id ? this.events.formatId(id) : undefined;
     if (!ev) throw notFound('Event not found.');
     return ev.content as JsonObject;
@@ -105,9 +136,8 @@ export class SyncService {
 
   /** GET /rooms/{roomId}/members: member events of every membership. */
   members(userId: string, roomId: string): JsonObject {
-    this.requireMember(userId, roomId);
     const chunk: JsonObject[] = [];
-    for (const [k, id] of this.hs.storage.state.currentState(roomId)) {
+    for (const [k, id] of this.readable(userId, roomId).state) {
       if (splitStateKey(k)[0] !== 'm.room.member') continue;
       const ev = this.events.formatId(id);
       if (ev) chunk.push(ev);

@@ -26,7 +26,8 @@ export class Pagination {
     const limit = Math.min(Math.max(q.limit ?? 10, 0), MAX_LIMIT);
     const startToken = q.from ?? formatStreamToken(this.sync.currentToken());
     const position = this.position(roomId, q.from, dir);
-    const until = q.to !== undefined ? this.position(roomId, q.to, dir === 'b' ? 'f' : 'b') : null;
+    // A stream token as the end bound keeps what happened up to it, in either direction.
+    const until = q.to !== undefined ? this.position(roomId, q.to, dir) : null;
     let rows = this.read(roomId, position, dir, limit, until);
     if (dir === 'b' && rows.length < limit && this.hs.rooms.hooks.backfill && this.hs.storage.events.backwardExtremities(roomId).length > 0) {
       // Our copy of the room ends here: ask the servers in the room for more, then read again.
@@ -46,10 +47,15 @@ export class Pagination {
     };
   }
 
-  /** The newest `limit` timeline events, oldest first, and the token before the oldest. */
-  latest(userId: string, roomId: string, limit: number): { chunk: JsonObject[]; start: string; end: string } {
+  /**
+   * The newest `limit` timeline events (up to and including `upTo`, a user's leave, if given),
+   * oldest first, and the token before the oldest.
+   */
+  latest(userId: string, roomId: string, limit: number, upTo: EventRow | null = null): { chunk: JsonObject[]; start: string; end: string } {
     const now = this.sync.currentToken();
-    const rows = limit > 0 ? this.read(roomId, { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER }, 'b', limit, null) : [];
+    if (upTo) now.room = upTo.stream_ordering!;
+    const top = upTo ? { depth: upTo.depth, stream: upTo.stream_ordering! + 1 } : { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER };
+    const rows = limit > 0 ? this.read(roomId, top, 'b', limit, null) : [];
     const oldest = rows[rows.length - 1];
     const visible = this.sync.visibility.filter(userId, rows).reverse();
     return {
