@@ -13,11 +13,28 @@ export interface Listeners {
 export type ListenerStarter = (hs: Homeserver, app: FastifyInstance) => Promise<{ url: string; close: () => Promise<void> } | null>;
 export const extraListeners: ListenerStarter[] = [];
 
+/** In-flight requests get this long to finish on shutdown; then the remaining sockets are cut. */
+const CLOSE_GRACE_MS = 5000;
+
+/**
+ * app.close() waits for every connection; a keep-alive socket whose client went away mid
+ * long-poll would hold it for the whole keep-alive timeout.
+ */
+async function closeWithin(app: FastifyInstance, ms: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), ms);
+  timer.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function startListeners(hs: Homeserver, app: FastifyInstance): Promise<Listeners> {
   await app.listen({ host: hs.config.bindAddress, port: hs.config.port });
   const port = (app.server.address() as AddressInfo).port;
   const urls = [`http://${hs.config.bindAddress}:${port}`];
-  const closers: (() => Promise<void>)[] = [() => app.close()];
+  const closers: (() => Promise<void>)[] = [() => closeWithin(app, CLOSE_GRACE_MS)];
   for (const start of extraListeners) {
     const l = await start(hs, app);
     if (l) {

@@ -64,7 +64,9 @@ export class EventStream {
     const end = { ...to };
     const { rows, upTo } = from.room < to.room ? this.roomEvents(requester, from.room, to.room) : { rows: [], upTo: to.room };
     end.room = upTo;
-    const chunk: JsonObject[] = rows.map((r) => this.sync.events.format(r));
+    // A room joined since `from` must not reveal what history_visibility hid before the join.
+    const everything = this.hs.appservices?.senderService(requester) !== undefined;
+    const chunk: JsonObject[] = rows.filter((r) => everything || this.sync.visibility.visible(userId, r)).map((r) => this.sync.events.format(r));
     const joined = new Set(this.hs.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id));
     chunk.push(...(this.sync.typing.eventsSince(from.typing, joined) as unknown as JsonObject[]));
     if (from.presence < to.presence) chunk.push(...(this.sync.presence.eventsBetween(userId, from.presence, to.presence) as unknown as JsonObject[]));

@@ -55,7 +55,7 @@ export class Pagination {
     const now = this.sync.currentToken();
     if (upTo) now.room = upTo.stream_ordering!;
     const top = upTo ? { depth: upTo.depth, stream: upTo.stream_ordering! + 1 } : { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER };
-    const rows = limit > 0 ? this.read(roomId, top, 'b', limit, null) : [];
+    const rows = limit > 0 ? this.read(roomId, top, 'b', Math.min(limit, MAX_LIMIT), null) : [];
     const oldest = rows[rows.length - 1];
     const visible = this.sync.visibility.filter(userId, rows).reverse();
     return {
