@@ -3,6 +3,15 @@ import type { RoomService } from '../rooms/room-service.js';
 import type { Requester } from './auth.js';
 import { serverOf, type JsonObject } from '../events/index.js';
 import { MatrixError, forbidden, notFound } from '../errors.js';
+import { MAX_AVATAR_URL_LENGTH, MAX_DISPLAYNAME_LENGTH, checkLength, isWithin } from './text-limits.js';
+
+const MAX_LENGTH: Record<ProfileField, number> = { displayname: MAX_DISPLAYNAME_LENGTH, avatar_url: MAX_AVATAR_URL_LENGTH };
+
+/** A field of a remote server's profile answer: a bounded string, else null. */
+function remoteField(remote: JsonObject, field: ProfileField): string | null {
+  const v = Object.hasOwn(remote, field) ? remote[field] : null;
+  return typeof v === 'string' && isWithin(v, MAX_LENGTH[field]) ? v : null;
+}
 
 export type ProfileField = 'displayname' | 'avatar_url';
 
@@ -20,7 +29,7 @@ export class ProfileService {
     if (serverOf(userId) !== this.serverName) {
       const remote = this.queryRemote ? await this.queryRemote(userId, field) : null;
       if (!remote) throw notFound('Profile not found');
-      return field ? { [field]: remote[field] ?? null } : { displayname: remote.displayname ?? null, avatar_url: remote.avatar_url ?? null };
+      return field ? { [field]: remoteField(remote, field) } : { displayname: remoteField(remote, 'displayname'), avatar_url: remoteField(remote, 'avatar_url') };
     }
     if (!this.storage.users.getUser(userId) && !(this.queryAppserviceUser && (await this.queryAppserviceUser(userId)))) {
       throw notFound('User not found');
@@ -35,6 +44,7 @@ export class ProfileService {
     if (requester.userId !== userId) throw forbidden("Cannot set another user's profile");
     if (serverOf(userId) !== this.serverName) throw new MatrixError(400, 'M_UNKNOWN', 'Can only set profiles of local users');
     if (value !== null && typeof value !== 'string') throw new MatrixError(400, 'M_BAD_JSON', `'${field}' must be a string`);
+    checkLength(field, value, MAX_LENGTH[field]);
     if (field === 'displayname') this.storage.users.setDisplayname(userId, value);
     else this.storage.users.setAvatarUrl(userId, value);
     for (const { room_id } of this.storage.state.roomsForUser(userId, ['join'])) {

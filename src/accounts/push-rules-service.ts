@@ -4,6 +4,13 @@ import { MatrixError, notFound, unrecognized } from '../errors.js';
 import { defaultPushRules, PREPENDED_DEFAULT_RULES, PUSH_RULE_KINDS, type PushRuleKind } from './push-rules.js';
 
 const SIMPLE_ACTIONS = new Set(['notify', 'dont_notify', 'coalesce']);
+const MAX_RULE_ID_LENGTH = 255;
+/** A stored rule is bounded like an event (65,536 bytes): it is served on every client start. */
+const MAX_RULE_BYTES = 65536;
+
+function checkRuleSize(rule: JsonObject): void {
+  if (Buffer.byteLength(JSON.stringify(rule), 'utf8') > MAX_RULE_BYTES) throw new MatrixError(400, 'M_TOO_LARGE', 'Push rule too large');
+}
 
 export interface RulePosition {
   before?: string;
@@ -59,7 +66,9 @@ export class PushRuleService {
   put(userId: string, scope: string, kind: string, ruleId: string, body: unknown, pos: RulePosition): void {
     const k = checkKind(scope, kind);
     if (ruleId.startsWith('.')) throw new MatrixError(400, 'M_UNKNOWN', "Cannot add new rule_ids that start with '.'");
+    if (ruleId.length === 0 || ruleId.length > MAX_RULE_ID_LENGTH) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid rule_id');
     const rule = parseRule(k, body);
+    checkRuleSize(rule);
     const others = this.storage.pushRules.rules(userId, k).filter((r) => r.rule_id !== ruleId);
     let at = 0;
     const anchor = pos.before ?? pos.after;
@@ -84,6 +93,7 @@ export class PushRuleService {
       if (rule.default) throw new MatrixError(400, 'M_UNKNOWN', 'The actions of a default rule cannot be changed');
       const own = this.storage.pushRules.rules(userId, k);
       const actions = parseActions((body as JsonObject | null)?.actions);
+      checkRuleSize({ ...rule, actions });
       this.storage.pushRules.replaceKind(userId, k, own.map((r) => (r.rule_id === ruleId ? { ...r, rule: { ...r.rule, actions } } : r)));
     } else {
       throw unrecognized(`Unrecognised push rule attribute ${attr}`, 400);

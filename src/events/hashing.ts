@@ -9,7 +9,8 @@ import type { EventRef, JsonObject } from './types.js';
 const NOT_IN_CONTENT_HASH = new Set(['unsigned', 'signatures', 'hashes', 'age_ts', 'outlier', 'destinations']);
 
 function contentHashInput(event: JsonObject): string {
-  const rest: JsonObject = {};
+  // A peer's event may carry any top-level key, `__proto__` included: it must be hashed as data.
+  const rest: JsonObject = Object.create(null);
   for (const k of Object.keys(event)) if (!NOT_IN_CONTENT_HASH.has(k)) rest[k] = event[k];
   return canonicalJson(rest);
 }

@@ -31,7 +31,7 @@ export function pruneEvent(event: JsonObject): JsonObject {
   }
   out.content = prunedContent(event);
   const unsigned = event.unsigned;
-  out.unsigned = isJsonObject(unsigned) && 'age_ts' in unsigned ? { age_ts: unsigned.age_ts } : {};
+  out.unsigned = isJsonObject(unsigned) && Object.hasOwn(unsigned, 'age_ts') ? { age_ts: unsigned.age_ts } : {};
   return out;
 }
 

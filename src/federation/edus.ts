@@ -2,7 +2,8 @@
 // a room and in from them. The sync services plug in through `sink` (remote updates) and call the
 // send* methods for local changes.
 import type { Homeserver } from '../homeserver.js';
-import { isJsonObject, serverOf, type JsonObject } from '../events/index.js';
+import { isJsonObject, isValidEventId, isValidRoomId, isValidUserId, serverOf, type JsonObject } from '../events/index.js';
+import { MAX_AVATAR_URL_LENGTH, MAX_DISPLAYNAME_LENGTH, MAX_STATUS_MSG_LENGTH, isWithin } from '../accounts/text-limits.js';
 import type { Outbound } from './outbound.js';
 import type { TransactionReceiver } from './transactions.js';
 
@@ -62,8 +63,8 @@ export class Edus {
 
   /** A server may only speak for its own users, and only in rooms they are joined to (as we see it). */
   private mayAct(origin: string, userId: unknown, roomId?: unknown): userId is string {
-    if (typeof userId !== 'string' || !userId.includes(':') || serverOf(userId) !== origin) return false;
-    return roomId === undefined || (typeof roomId === 'string' && this.hs.membership(roomId, userId) === 'join');
+    if (!isValidUserId(userId) || serverOf(userId) !== origin) return false;
+    return roomId === undefined || (isValidRoomId(roomId) && this.hs.membership(roomId, userId) === 'join');
   }
 
   private onTyping(origin: string, c: JsonObject): void {
@@ -72,13 +73,15 @@ export class Edus {
   }
 
   private onPresence(origin: string, c: JsonObject): void {
-    for (const p of Array.isArray(c.push) ? c.push : []) {
-      if (!isJsonObject(p) || typeof p.presence !== 'string' || !this.mayAct(origin, p.user_id)) continue;
-      const { user_id: _u, ...update } = p;
-      this.sink.setRemotePresence?.(p.user_id as string, update as unknown as PresenceUpdate);
+    for (const p of (Array.isArray(c.push) ? c.push : []).slice(0, MAX_EDU_ENTRIES)) {
+      if (!isJsonObject(p) || !this.mayAct(origin, p.user_id)) continue;
+      const update = presenceUpdate(p);
+      if (update) this.sink.setRemotePresence?.(p.user_id as string, update);
     }
-    const polled = (Array.isArray(c.poll) ? c.poll : []).filter(
-      (u): u is string => typeof u === 'string' && u.includes(':') && serverOf(u) === this.hs.serverName,
+    // A peer learns the presence of our users only where its users see it anyway: a shared room
+    // (presence lists are accepted between local users only).
+    const polled = (Array.isArray(c.poll) ? c.poll : []).slice(0, MAX_EDU_ENTRIES).filter(
+      (u): u is string => isValidUserId(u) && serverOf(u) === this.hs.serverName && this.sharingServers(u).has(origin),
     );
     const push = polled.map((u) => ({ u, p: this.sink.localPresence?.(u) ?? null })).filter((x) => x.p);
     if (push.length) {
@@ -86,17 +89,43 @@ export class Edus {
     }
   }
 
+  /** Room ids, receipt types and user ids are keys chosen by the peer: they stay data (never object keys of ours). */
   private onReceipt(origin: string, c: JsonObject): void {
-    for (const [roomId, byType] of Object.entries(c)) {
+    for (const [roomId, byType] of Object.entries(c).slice(0, MAX_EDU_ENTRIES)) {
       if (!isJsonObject(byType)) continue;
-      for (const [receiptType, byUser] of Object.entries(byType)) {
-        if (!isJsonObject(byUser)) continue;
-        for (const [userId, r] of Object.entries(byUser)) {
+      for (const [receiptType, byUser] of Object.entries(byType).slice(0, MAX_EDU_ENTRIES)) {
+        if (!isJsonObject(byUser) || receiptType.length === 0 || receiptType.length > MAX_RECEIPT_TYPE_LENGTH) continue;
+        for (const [userId, r] of Object.entries(byUser).slice(0, MAX_EDU_ENTRIES)) {
           if (!isJsonObject(r) || !Array.isArray(r.event_ids) || !this.mayAct(origin, userId, roomId)) continue;
-          const ids = r.event_ids.filter((x): x is string => typeof x === 'string');
+          const ids = r.event_ids.slice(0, MAX_EDU_ENTRIES).filter(isValidEventId);
           this.sink.setRemoteReceipt?.(roomId, receiptType, userId, ids, isJsonObject(r.data) ? r.data : {});
         }
       }
     }
   }
+}
+
+/** Entries read from one list or map of an EDU; the rest is ignored. */
+const MAX_EDU_ENTRIES = 100;
+const MAX_RECEIPT_TYPE_LENGTH = 255;
+const PRESENCE_STATES = new Set(['online', 'unavailable', 'offline', 'free_for_chat']);
+
+/** The fields of a pushed presence entry we keep, each checked; null when the entry is malformed. */
+function presenceUpdate(p: JsonObject): PresenceUpdate | null {
+  if (typeof p.presence !== 'string' || !PRESENCE_STATES.has(p.presence)) return null;
+  const update: PresenceUpdate = { presence: p.presence };
+  if (p.last_active_ago !== undefined) {
+    if (!Number.isSafeInteger(p.last_active_ago) || (p.last_active_ago as number) < 0) return null;
+    update.last_active_ago = p.last_active_ago as number;
+  }
+  const text = (v: unknown, max: number): string | null | undefined | false =>
+    v === undefined || v === null ? (v as null | undefined) : typeof v === 'string' && isWithin(v, max) ? v : false;
+  const statusMsg = text(p.status_msg, MAX_STATUS_MSG_LENGTH);
+  const displayname = text(p.displayname, MAX_DISPLAYNAME_LENGTH);
+  const avatarUrl = text(p.avatar_url, MAX_AVATAR_URL_LENGTH);
+  if (statusMsg === false || displayname === false || avatarUrl === false) return null;
+  if (statusMsg !== undefined) update.status_msg = statusMsg;
+  if (displayname !== undefined) update.displayname = displayname;
+  if (avatarUrl !== undefined) update.avatar_url = avatarUrl;
+  return update;
 }

@@ -45,7 +45,8 @@ export class TransactionReceiver {
         throw badJson(`Invalid transaction: PDU ${i}: ${problem}`);
       }
     });
-    const results: Record<string, JsonObject> = {};
+    // Keyed by the peer's event ids: no prototype, so an id like `__proto__` is an ordinary key.
+    const results: Record<string, JsonObject> = Object.create(null);
     for (let i = 0; i < pdus.length; i++) {
       const id = (pdus[i] as JsonObject).event_id as string;
       results[id] = await this.onPdu(origin, texts[i]!, pdus[i]);

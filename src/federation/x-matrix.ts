@@ -33,7 +33,7 @@ export interface XMatrixParams {
 export function parseXMatrix(header: string): XMatrixParams | null {
   const m = /^X-Matrix\s+(.*)$/i.exec(header.trim());
   if (!m) return null;
-  const params: Record<string, string> = {};
+  const params: Record<string, string> = Object.create(null); // names come from the peer
   for (const part of m[1]!.split(',')) {
     const i = part.indexOf('=');
     if (i < 0) continue;

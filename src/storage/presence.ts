@@ -26,10 +26,14 @@ export class PresenceStore {
     this.select = db.prepare('SELECT * FROM presence WHERE user_id = ?');
     this.since = db.prepare('SELECT * FROM presence WHERE stream_id > ? AND stream_id <= ? ORDER BY stream_id');
     this.maxId = db.prepare('SELECT max(stream_id) AS m FROM presence');
-    this.listSelect = db.prepare('SELECT observed_user_id, accepted FROM presence_list WHERE observer_user_id = ?');
-    this.listInsert = db.prepare('INSERT OR IGNORE INTO presence_list (observer_user_id, observed_user_id, accepted) VALUES (?, ?, 1)');
+    // An entry is accepted when the observed user lists the observer too: both asked, so both
+    // consented (computed, so entries from before this rule are judged the same way).
+    const mutual = `EXISTS (SELECT 1 FROM presence_list r WHERE r.observer_user_id = l.observed_user_id
+      AND r.observed_user_id = l.observer_user_id)`;
+    this.listSelect = db.prepare(`SELECT l.observed_user_id, ${mutual} AS accepted FROM presence_list l WHERE l.observer_user_id = ?`);
+    this.listInsert = db.prepare('INSERT OR IGNORE INTO presence_list (observer_user_id, observed_user_id, accepted) VALUES (?, ?, 0)');
     this.listDelete = db.prepare('DELETE FROM presence_list WHERE observer_user_id = ? AND observed_user_id = ?');
-    this.observersOf = db.prepare('SELECT observer_user_id FROM presence_list WHERE observed_user_id = ?');
+    this.observersOf = db.prepare(`SELECT l.observer_user_id FROM presence_list l WHERE l.observed_user_id = ? AND ${mutual}`);
     this.streamId = (this.maxId.get() as { m: number | null }).m ?? 0;
   }
 
@@ -51,6 +55,7 @@ export class PresenceStore {
     return this.since.all(fromExclusive, toInclusive) as PresenceRow[];
   }
 
+  /** The observer's list; `accepted` is 1 once the observed user has listed the observer as well. */
   list(observer: string): { observed_user_id: string; accepted: number }[] {
     return this.listSelect.all(observer) as { observed_user_id: string; accepted: number }[];
   }
@@ -63,6 +68,7 @@ export class PresenceStore {
     this.listDelete.run(observer, observed);
   }
 
+  /** Users whose accepted presence list holds `observed`. */
   observers(observed: string): string[] {
     return (this.observersOf.all(observed) as { observer_user_id: string }[]).map((r) => r.observer_user_id);
   }

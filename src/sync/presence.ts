@@ -1,7 +1,11 @@
 import type { Homeserver } from '../homeserver.js';
 import type { PresenceRow } from '../storage/presence.js';
-import { serverOf, type JsonObject } from '../events/index.js';
+import { isValidUserId, serverOf, type JsonObject } from '../events/index.js';
 import { MatrixError, forbidden, notFound } from '../errors.js';
+import { MAX_STATUS_MSG_LENGTH, checkLength } from '../accounts/text-limits.js';
+
+/** User ids one POST /presence/list may invite or drop. */
+const MAX_LIST_EDIT = 100;
 
 const STATES = new Set(['online', 'unavailable', 'offline', 'free_for_chat']);
 
@@ -46,6 +50,7 @@ export class PresenceService {
       (statusMsg !== undefined && statusMsg !== null && typeof statusMsg !== 'string')) {
       throw new MatrixError(400, 'M_BAD_JSON', 'Unable to parse state');
     }
+    checkLength('status_msg', (statusMsg as string | null | undefined) ?? null, MAX_STATUS_MSG_LENGTH);
     this.update(userId, presence, (statusMsg as string | undefined) ?? null);
   }
 
@@ -62,6 +67,7 @@ export class PresenceService {
     if (this.lastSeen.has(userId)) this.lastSeen.set(userId, this.hs.clock());
   }
 
+  /** A presence push from another server (edus.ts has checked every field). */
   setRemote(userId: string, u: { presence: string; status_msg?: string | null; last_active_ago?: number }): void {
     if (!STATES.has(u.presence)) return;
     this.hs.storage.presence.set(userId, u.presence, u.status_msg ?? null, this.hs.clock() - (u.last_active_ago ?? 0));
@@ -90,13 +96,13 @@ export class PresenceService {
     return out;
   }
 
-  /** Users whose presence `userId` sees: everyone sharing a joined room, plus their presence list. */
+  /** Users whose presence `userId` sees: everyone sharing a joined room, plus the accepted entries of their presence list. */
   visibleUsers(userId: string): Set<string> {
     const users = new Set<string>();
     for (const { room_id } of this.hs.storage.state.roomsForUser(userId, ['join'])) {
       for (const u of this.hs.storage.state.membersWith(room_id, 'join')) users.add(u);
     }
-    for (const r of this.hs.storage.presence.list(userId)) users.add(r.observed_user_id);
+    for (const r of this.hs.storage.presence.list(userId)) if (r.accepted === 1) users.add(r.observed_user_id);
     users.add(userId);
     return users;
   }
@@ -135,26 +141,40 @@ export class PresenceService {
     return { type: 'm.presence', content };
   }
 
-  /** GET /presence/list/{userId} */
+  /**
+   * GET /presence/list/{userId}. An invite stays pending (`accepted: false`, no presence) until
+   * the invited user consents by inviting the requester back; only then is presence shown.
+   */
   list(requester: string, userId: string): JsonObject[] {
     if (requester !== userId) throw forbidden('Cannot see another user\'s presence list');
-    return this.hs.storage.presence.list(userId).map((r) => {
-      const ev = this.getStatusRaw(r.observed_user_id);
-      return { user_id: r.observed_user_id, accepted: r.accepted === 1, ...ev };
-    });
+    return this.hs.storage.presence.list(userId).map((r) =>
+      r.accepted === 1
+        ? { user_id: r.observed_user_id, accepted: true, ...this.getStatusRaw(r.observed_user_id) }
+        : { user_id: r.observed_user_id, accepted: false },
+    );
   }
 
-  /** POST /presence/list/{userId} {"invite": [...], "drop": [...]} */
+  /**
+   * POST /presence/list/{userId} {"invite": [...], "drop": [...]}. Inviting someone who already
+   * listed you accepts their invite (both now see each other); dropping someone withdraws it.
+   */
   editList(requester: string, userId: string, body: Record<string, unknown>): void {
     if (requester !== userId) throw forbidden('Cannot change another user\'s presence list');
     const invite = body.invite ?? [];
     const drop = body.drop ?? [];
-    if (!Array.isArray(invite) || !Array.isArray(drop) || ![...invite, ...drop].every((u) => typeof u === 'string' && u.startsWith('@'))) {
+    if (!Array.isArray(invite) || !Array.isArray(drop) || ![...invite, ...drop].every(isValidUserId)) {
       throw new MatrixError(400, 'M_BAD_JSON', "'invite' and 'drop' must be lists of user ids");
     }
-    for (const u of invite as string[]) this.hs.storage.presence.addToList(userId, u);
-    for (const u of drop as string[]) this.hs.storage.presence.dropFromList(userId, u);
-    this.hs.notifier.notifyUsers([userId]);
+    if (invite.length + drop.length > MAX_LIST_EDIT) {
+      throw new MatrixError(400, 'M_TOO_LARGE', `At most ${MAX_LIST_EDIT} user ids per request`);
+    }
+    const changed = new Set<string>([userId]);
+    this.hs.storage.transaction(() => {
+      for (const u of invite as string[]) if (u !== userId) this.hs.storage.presence.addToList(userId, u);
+      for (const u of drop as string[]) this.hs.storage.presence.dropFromList(userId, u);
+    });
+    for (const u of [...invite, ...drop] as string[]) changed.add(u);
+    this.hs.notifier.notifyUsers(changed);
   }
 
   private getStatusRaw(userId: string): JsonObject {

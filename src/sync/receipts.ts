@@ -1,13 +1,16 @@
 import type { Homeserver } from '../homeserver.js';
 import type { ReceiptRow } from '../storage/receipts.js';
 import type { JsonObject } from '../events/index.js';
-import { forbidden, notFound } from '../errors.js';
+import { MatrixError, forbidden, notFound } from '../errors.js';
 
 export interface ReceiptEvent {
   type: 'm.receipt';
   room_id: string;
   content: JsonObject;
 }
+
+/** The only receipt type clients may send, as in Synapse 0.10 (v2_alpha receipts). */
+export const CLIENT_RECEIPT_TYPES = new Set(['m.read']);
 
 /** Read receipts (v2_alpha in this era), persisted with a stream id. */
 export class ReceiptService {
@@ -19,6 +22,7 @@ export class ReceiptService {
 
   /** POST /_matrix/client/v2_alpha/rooms/{roomId}/receipt/m.read/{eventId} */
   setLocal(userId: string, roomId: string, type: string, eventId: string): void {
+    if (!CLIENT_RECEIPT_TYPES.has(type)) throw new MatrixError(400, 'M_INVALID_PARAM', "Receipt type must be 'm.read'");
     if (this.hs.storage.state.membershipOf(roomId, userId) !== 'join') throw forbidden('You are not in this room');
     const ev = this.hs.storage.events.getEvent(eventId);
     if (!ev || ev.room_id !== roomId) throw notFound('Unknown event');
@@ -27,9 +31,14 @@ export class ReceiptService {
     this.hs.federation?.edus.sendReceipt(roomId, type, userId, [eventId], { ts });
   }
 
+  /**
+   * A receipt from another server (already checked: the sender speaks for its user, who is in
+   * the room). Any receipt type is kept as data, as Synapse did; the last event id counts.
+   */
   setRemote(roomId: string, type: string, userId: string, eventIds: string[], data: JsonObject): void {
     if (eventIds.length === 0) return;
-    this.store(roomId, type, userId, eventIds[eventIds.length - 1], typeof data.ts === 'number' ? data.ts : this.hs.clock());
+    const ts = Number.isSafeInteger(data.ts) && (data.ts as number) >= 0 ? (data.ts as number) : this.hs.clock();
+    this.store(roomId, type, userId, eventIds[eventIds.length - 1]!, ts);
   }
 
   private store(roomId: string, type: string, userId: string, eventId: string, ts: number): void {
@@ -46,15 +55,30 @@ export class ReceiptService {
   }
 }
 
+/** A JSON object for keys that come from clients and peers: no prototype, so `__proto__` is a plain key. */
+function dict(): JsonObject {
+  return Object.create(null) as JsonObject;
+}
+
 /** One m.receipt event per room: {"$event": {"m.read": {"@user": {"ts": ...}}}}. */
 function toEvents(rows: ReceiptRow[]): ReceiptEvent[] {
-  const byRoom = new Map<string, JsonObject>();
+  const byRoom = new Map<string, Map<string, Map<string, JsonObject>>>();
   for (const r of rows) {
-    const content = byRoom.get(r.room_id) ?? {};
-    const forEvent = (content[r.event_id] ??= {}) as JsonObject;
-    const forType = (forEvent[r.receipt_type] ??= {}) as JsonObject;
-    forType[r.user_id] = { ts: r.ts };
-    byRoom.set(r.room_id, content);
+    let byEvent = byRoom.get(r.room_id);
+    if (!byEvent) byRoom.set(r.room_id, (byEvent = new Map()));
+    let byType = byEvent.get(r.event_id);
+    if (!byType) byEvent.set(r.event_id, (byType = new Map()));
+    let byUser = byType.get(r.receipt_type);
+    if (!byUser) byType.set(r.receipt_type, (byUser = dict()));
+    byUser[r.user_id] = { ts: r.ts };
   }
-  return [...byRoom].map(([room_id, content]) => ({ type: 'm.receipt', room_id, content }));
+  return [...byRoom].map(([room_id, byEvent]) => {
+    const content = dict();
+    for (const [eventId, byType] of byEvent) {
+      const types = dict();
+      for (const [type, users] of byType) types[type] = users;
+      content[eventId] = types;
+    }
+    return { type: 'm.receipt' as const, room_id, content };
+  });
 }
