@@ -41,9 +41,16 @@ t.test('5 MB displayname, avatar_url, status_msg, topic, name and message answer
     refused(t, r, what);
   }
   refused(t, await alice.post('/createRoom', { topic: HUGE }), 'createRoom with a 5 MB topic');
+  refused(t, await alice.put('/pushrules/global/content/big', { pattern: OVER_EVENT, actions: ['notify'] }), 'a 70 KB push rule pattern');
+  refused(t, await alice.put(`/pushrules/global/room/${'r'.repeat(300)}`, { actions: ['notify'] }), 'a 300-character push rule id');
+  refused(t, await alice.put(`/directory/room/${enc(`#big:${server.serverName}`)}`, { room_id: room, servers: [HUGE] }), 'an alias with a 5 MB server name');
+  refused(t, await alice.put(`/directory/room/${enc(`#many:${server.serverName}`)}`, { room_id: room, servers: Array.from({ length: 1000 }, (_, i) => `s${i}.example`) }),
+    'an alias with 1,000 servers');
 
   // Nothing changed: profile, presence, room state, timeline, the stream.
   t.same((await bob.get(`/profile/${enc(alice.userId!)}`)).body, { displayname: 'Alice', avatar_url: null });
+  t.same((await alice.get('/pushrules/global/content/')).body.map((r: any) => r.rule_id), ['.m.rule.contains_user_name'], 'no push rule stored');
+  t.equal((await alice.get(`/directory/room/${enc(`#big:${server.serverName}`)}`)).status, 404, 'no alias stored');
   const status = await bob.get(`/presence/${enc(alice.userId!)}/status`);
   t.equal(status.body.status_msg, 'hello');
   t.same((await bob.get(`/rooms/${enc(room)}/state/m.room.topic`)).body, { topic: 'chat' });

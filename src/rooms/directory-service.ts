@@ -2,8 +2,12 @@ import type { Storage } from '../storage/index.js';
 import type { Requester } from '../accounts/auth.js';
 import type { RoomService } from './room-service.js';
 import type { EventPersister } from './persist.js';
-import { serverOf, type JsonObject } from '../events/index.js';
+import { isValidServerName, serverOf, type JsonObject } from '../events/index.js';
 import { MatrixError, forbidden, notFound } from '../errors.js';
+
+/** Servers one alias may name (they are stored and served with every lookup). */
+const MAX_ALIAS_SERVERS = 100;
+const isServerName = (s: unknown): s is string => typeof s === 'string' && s.length <= 255 && isValidServerName(s);
 
 /** Room aliases (the directory) and the public room list. */
 export class DirectoryService {
@@ -28,7 +32,7 @@ export class DirectoryService {
     if (serverOf(alias) !== this.serverName) throw new MatrixError(400, 'M_UNKNOWN', 'Room alias must be local');
     if (typeof body.room_id !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "Missing 'room_id'");
     const servers = body.servers ?? this.rooms.joinedServers(body.room_id);
-    if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string')) {
+    if (!Array.isArray(servers) || servers.length === 0 || servers.length > MAX_ALIAS_SERVERS || !servers.every(isServerName)) {
       throw new MatrixError(400, 'M_BAD_JSON', "'servers' must be a non-empty list of server names");
     }
     this.rooms.hooks.checkAliasExclusive?.(alias, requester);
