@@ -5,6 +5,7 @@
 import t from 'tap';
 import { Client, enc, startServer } from '../helpers/server.js';
 import { FED_CONFIG, signedRequest, waitFor } from '../federation/helpers.js';
+import { hashAndSignEvent, type Pdu } from '../../src/events/index.js';
 
 const HUGE = 'x'.repeat(5 * 1024 * 1024);
 const OVER_EVENT = 'y'.repeat(70_000);
@@ -101,4 +102,35 @@ t.test("a peer's over-long presence and profile are not taken", async (t) => {
   const profile = await alice.get(`/profile/${enc(bob.userId!)}`);
   t.equal(profile.status, 200);
   t.equal(profile.body.displayname, null, "the peer's 100 KB displayname is not served");
+});
+
+t.test("a peer's event over 65,536 bytes is refused and not stored; one just under is accepted", async (t) => {
+  const [A, B] = await Promise.all([startServer({ config: FED_CONFIG }), startServer({ config: FED_CONFIG })]);
+  t.teardown(async () => {
+    await B.close();
+    await A.close();
+  });
+  const alice = await Client.register(A, 'alice');
+  const bob = await Client.register(B, 'bob');
+  const room = (await alice.post('/createRoom', { room_alias_name: 'pdu' })).body.room_id as string;
+  t.equal((await bob.post(`/join/${enc(`#pdu:${A.serverName}`)}`)).status, 200);
+  await waitFor(() => A.hs.membership(room, bob.userId!) === 'join', "bob's join on A");
+  await waitFor(() => B.hs.membership(room, bob.userId!) === 'join', "bob's join on B");
+
+  // B's server signs what it likes: an event from bob whose content it grows past the limit.
+  const withBody = (body: string): Pdu => {
+    const base = B.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: room, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
+    return hashAndSignEvent({ ...base, content: { msgtype: 'm.text', body }, signatures: {} } as Pdu, B.serverName, B.hs.signingKey);
+  };
+  const big = withBody('b'.repeat(70_000));
+  const small = withBody('s'.repeat(60_000));
+  const res = await signedRequest(B, A, 'PUT', '/_matrix/federation/v1/send/pdu-1/', {
+    body: { origin: B.serverName, origin_server_ts: Date.now(), pdus: [big, small] },
+  });
+  t.equal(res.status, 200);
+  t.match(res.body.pdus[big.event_id]?.error, /too large/, 'the 70 KB event is refused');
+  t.same(res.body.pdus[small.event_id], {}, 'the 60 KB event is accepted');
+  t.notOk(A.hs.storage.events.hasEvent(big.event_id), 'the refused event is not stored, not even as rejected');
+  t.equal((await alice.get(`/events/${enc(big.event_id)}`)).status, 404);
+  t.equal((await alice.get(`/events/${enc(small.event_id)}`)).status, 200);
 });

@@ -3,7 +3,7 @@
 // text as received minus `unsigned`, or the pruned form when the content hash does not match.
 import { canonicalJson, findNonIntegerNumber, setTopLevelMember } from '../crypto/index.js';
 import {
-  checkContentHash, eventSender, isJsonObject, isValidEventId, isValidRoomId, isValidUserId, pruneEvent, serverOf,
+  MAX_EVENT_BYTES, checkContentHash, overlongField, eventSender, isJsonObject, isValidEventId, isValidRoomId, isValidUserId, pruneEvent, serverOf,
   type JsonObject, type Pdu,
 } from '../events/index.js';
 import type { Keyring } from './keyring.js';
@@ -50,6 +50,19 @@ export async function checkPdu(raw: string, parsed: unknown, keyring: Keyring, n
   if (shape) throw new PduRejected(shape);
   const bad = findNonIntegerNumber(raw);
   if (bad !== null) throw new PduRejected(`PDU contains a non-integer number (${bad.slice(0, 30)})`);
+  // Over the size limits: refused before any signature work, and never stored (not even as rejected).
+  const field = overlongField(parsed as JsonObject);
+  if (field) throw new PduRejected(`'${field}' too large`);
+  if (Buffer.byteLength(raw, 'utf8') > MAX_EVENT_BYTES) {
+    const { unsigned: _u, ...rest } = parsed as JsonObject;
+    let bytes: number;
+    try {
+      bytes = Buffer.byteLength(canonicalJson(rest), 'utf8');
+    } catch {
+      throw new PduRejected('PDU has no canonical JSON form');
+    }
+    if (bytes > MAX_EVENT_BYTES) throw new PduRejected('event too large');
+  }
   let pdu = parsed as Pdu;
   // A 2014-style PDU with only user_id: the client format and auth rules read `sender`.
   if (typeof pdu.sender !== 'string') throw new PduRejected('PDU has no sender (user_id-only PDUs are not accepted)');
