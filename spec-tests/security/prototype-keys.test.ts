@@ -8,6 +8,8 @@ import { rmSync } from 'node:fs';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { Client, enc, http, startServer, type TestServer } from '../helpers/server.js';
 import { FED_CONFIG, signedRequest, waitFor } from '../federation/helpers.js';
+import { computeContentHash } from '../../src/events/index.js';
+import { sha256Base64 } from '../../src/crypto/index.js';
 
 const HOSTILE = ['__proto__', 'constructor', 'prototype', 'hasOwnProperty'];
 const V2 = '/_matrix/client/v2_alpha';
@@ -155,6 +157,9 @@ t.test('prototype keys through every keyed endpoint stay data: initialSync, /eve
   t.equal(plain.status, 200, 'createRoom without visibility works');
   const listedRooms = (await alice.get('/publicRooms')).body.chunk.map((r: any) => r.room_id);
   t.notOk(listedRooms.includes(plain.body.room_id), 'and the room is private');
+  await waitFor(() => B.hs.storage.events.getEvent(sent.body.event_id), 'the hostile-keyed message on B');
+  const onB = await bob.get(`/events/${enc(sent.body.event_id)}`);
+  t.ok(Object.hasOwn(onB.body.content ?? {}, '__proto__') && onB.body.content.body === 'hostile keys', 'the peer verifies and serves the content unredacted');
   const bobSync = await bob.get('/initialSync?limit=5');
   t.equal(bobSync.status, 200, "the peer's initialSync answers");
   t.ok(Object.hasOwn(bobSync.body.receipts.find((r: any) => r.room_id === room)?.content?.[msg] ?? {}, '__proto__'), 'the peer serves the hostile receipt type as data');
@@ -171,4 +176,9 @@ t.test('prototype keys through every keyed endpoint stay data: initialSync, /eve
   t.equal((await alice.get('/pushrules/')).status, 200, 'push rules answer after a restart');
   t.equal((await alice.post('/createRoom', {})).status, 200, 'createRoom without visibility after a restart');
   prototypeIsClean(t, 'after the restart');
+});
+
+t.test('the content hash of a peer event covers a top-level __proto__ key like any other key', async (t) => {
+  const text = '{"__proto__":{"a":1},"content":{"body":"x"},"room_id":"!r:hs","type":"m.room.message"}';
+  t.equal(computeContentHash(JSON.parse(text)), sha256Base64(text), 'hash of the canonical text, __proto__ included');
 });
