@@ -48,6 +48,16 @@ t.test('a presence-list invite reveals nothing until the invited user invites ba
     t.ok(r.status === 400 && typeof r.body.errcode === 'string', `refused: ${JSON.stringify(body).slice(0, 40)}`);
   }
   t.same((await mallory.get(`/presence/list/${enc(mallory.userId!)}`)).body, []);
+
+  // A list holds at most 1,000 users.
+  for (let i = 0; i < 10; i++) {
+    const batch = Array.from({ length: 100 }, (_, j) => `@u${i * 100 + j}:example.org`);
+    t.equal((await mallory.post(`/presence/list/${enc(mallory.userId!)}`, { invite: batch })).status, 200);
+  }
+  const over = await mallory.post(`/presence/list/${enc(mallory.userId!)}`, { invite: ['@one.more:example.org'] });
+  t.equal(over.status, 400, 'the 1,001st entry is refused');
+  t.equal(over.body.errcode, 'M_TOO_LARGE');
+  t.equal((await mallory.get(`/presence/list/${enc(mallory.userId!)}`)).body.length, 1000, 'and not stored');
 });
 
 t.test("a peer server's presence poll is answered only for users it shares a room with", async (t) => {
@@ -72,4 +82,12 @@ t.test("a peer server's presence poll is answered only for users it shares a roo
   await carol.put(`/presence/${enc(carol.userId!)}/status`, { presence: 'online', status_msg: 'after the poll' });
   await waitFor(() => B.hs.storage.presence.get(carol.userId!)?.status_msg === 'after the poll', "carol's presence on B");
   t.equal(B.hs.storage.presence.get(admin.userId!), undefined, "admin's presence never reached B");
+
+  // Pushes for users who share no room with anyone here are not kept.
+  const ghost = `@ghost:${B.serverName}`;
+  const push = await signedRequest(B, A, 'PUT', '/_matrix/federation/v1/send/ghost-1/', {
+    body: { origin: B.serverName, origin_server_ts: Date.now(), pdus: [], edus: [{ edu_type: 'm.presence', content: { push: [{ user_id: ghost, presence: 'online' }] } }] },
+  });
+  t.equal(push.status, 200);
+  t.equal(A.hs.storage.presence.get(ghost), undefined, 'no presence row for a user A has no room with');
 });

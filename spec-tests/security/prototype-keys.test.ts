@@ -78,6 +78,11 @@ t.test('prototype keys through every keyed endpoint stay data: initialSync, /eve
   const toB = await sendTxn(A, B, 'keys-1', { edus: [receiptEdu(A, alice.userId!)] });
   t.equal(toB.status, 200, 'B takes the transaction');
 
+  // A peer cannot make us store receipts of ever more types: at most 8 per user and room.
+  const manyTypes = keyed([[room, keyed(Array.from({ length: 20 }, (_, i): [string, unknown] => [`org.example.t${i}`, keyed([[bob.userId!, { event_ids: [msg] }]])]))]]);
+  t.equal((await sendTxn(B, A, 'keys-many', { edus: [{ edu_type: 'm.receipt', content: manyTypes }] })).status, 200);
+  t.equal(A.hs.storage.receipts.types(room, bob.userId!).length, 8, 'receipt types per user and room are bounded');
+
   // Typing, presence EDUs with hostile keys; a PDU whose event_id is `__proto__`.
   const otherEdus = [
     { edu_type: 'm.typing', content: hostileContent([['room_id', room], ['user_id', bob.userId], ['typing', true]]) },

@@ -5,6 +5,7 @@ import { defaultPushRules, PREPENDED_DEFAULT_RULES, PUSH_RULE_KINDS, type PushRu
 
 const SIMPLE_ACTIONS = new Set(['notify', 'dont_notify', 'coalesce']);
 const MAX_RULE_ID_LENGTH = 255;
+const MAX_RULES_PER_KIND = 500;
 /** A stored rule is bounded like an event (65,536 bytes): it is served on every client start. */
 const MAX_RULE_BYTES = 65536;
 
@@ -70,6 +71,7 @@ export class PushRuleService {
     const rule = parseRule(k, body);
     checkRuleSize(rule);
     const others = this.storage.pushRules.rules(userId, k).filter((r) => r.rule_id !== ruleId);
+    if (others.length >= MAX_RULES_PER_KIND) throw new MatrixError(400, 'M_TOO_LARGE', `At most ${MAX_RULES_PER_KIND} ${k} rules`);
     let at = 0;
     const anchor = pos.before ?? pos.after;
     if (anchor !== undefined) {

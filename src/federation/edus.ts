@@ -75,6 +75,8 @@ export class Edus {
   private onPresence(origin: string, c: JsonObject): void {
     for (const p of (Array.isArray(c.push) ? c.push : []).slice(0, MAX_EDU_ENTRIES)) {
       if (!isJsonObject(p) || !this.mayAct(origin, p.user_id)) continue;
+      // As Synapse 0.10: only users someone here can see (a shared room), so a peer cannot fill our tables.
+      if (this.hs.storage.state.roomsForUser(p.user_id, ['join']).length === 0) continue;
       const update = presenceUpdate(p);
       if (update) this.sink.setRemotePresence?.(p.user_id as string, update);
     }

@@ -17,6 +17,7 @@ export class PresenceStore {
   private readonly listInsert;
   private readonly listDelete;
   private readonly observersOf;
+  private readonly listCount;
   private streamId: number;
 
   constructor(db: Db) {
@@ -33,6 +34,7 @@ export class PresenceStore {
     this.listSelect = db.prepare(`SELECT l.observed_user_id, ${mutual} AS accepted FROM presence_list l WHERE l.observer_user_id = ?`);
     this.listInsert = db.prepare('INSERT OR IGNORE INTO presence_list (observer_user_id, observed_user_id, accepted) VALUES (?, ?, 0)');
     this.listDelete = db.prepare('DELETE FROM presence_list WHERE observer_user_id = ? AND observed_user_id = ?');
+    this.listCount = db.prepare('SELECT count(*) AS n FROM presence_list WHERE observer_user_id = ?');
     this.observersOf = db.prepare(`SELECT l.observer_user_id FROM presence_list l WHERE l.observed_user_id = ? AND ${mutual}`);
     this.streamId = (this.maxId.get() as { m: number | null }).m ?? 0;
   }
@@ -58,6 +60,10 @@ export class PresenceStore {
   /** The observer's list; `accepted` is 1 once the observed user has listed the observer as well. */
   list(observer: string): { observed_user_id: string; accepted: number }[] {
     return this.listSelect.all(observer) as { observed_user_id: string; accepted: number }[];
+  }
+
+  listSize(observer: string): number {
+    return (this.listCount.get(observer) as { n: number }).n;
   }
 
   addToList(observer: string, observed: string): void {

@@ -14,6 +14,7 @@ export class ReceiptsStore {
   private readonly forRoom;
   private readonly since;
   private readonly maxId;
+  private readonly typesOf;
   private streamId: number;
 
   constructor(db: Db) {
@@ -23,6 +24,7 @@ export class ReceiptsStore {
     this.forRoom = db.prepare('SELECT * FROM receipts WHERE room_id = ?');
     this.since = db.prepare('SELECT * FROM receipts WHERE stream_id > ? AND stream_id <= ? ORDER BY stream_id');
     this.maxId = db.prepare('SELECT max(stream_id) AS m FROM receipts');
+    this.typesOf = db.prepare('SELECT receipt_type FROM receipts WHERE room_id = ? AND user_id = ?');
     this.streamId = (this.maxId.get() as { m: number | null }).m ?? 0;
   }
 
@@ -34,6 +36,11 @@ export class ReceiptsStore {
     const id = ++this.streamId;
     this.upsert.run(roomId, type, userId, eventId, ts, id);
     return id;
+  }
+
+  /** The receipt types the user has in the room. */
+  types(roomId: string, userId: string): string[] {
+    return (this.typesOf.all(roomId, userId) as { receipt_type: string }[]).map((r) => r.receipt_type);
   }
 
   roomReceipts(roomId: string): ReceiptRow[] {

@@ -6,6 +6,7 @@ import { MAX_STATUS_MSG_LENGTH, checkLength } from '../accounts/text-limits.js';
 
 /** User ids one POST /presence/list may invite or drop. */
 const MAX_LIST_EDIT = 100;
+const MAX_LIST_SIZE = 1000;
 
 const STATES = new Set(['online', 'unavailable', 'offline', 'free_for_chat']);
 
@@ -172,6 +173,9 @@ export class PresenceService {
     this.hs.storage.transaction(() => {
       for (const u of invite as string[]) if (u !== userId) this.hs.storage.presence.addToList(userId, u);
       for (const u of drop as string[]) this.hs.storage.presence.dropFromList(userId, u);
+      if (this.hs.storage.presence.listSize(userId) > MAX_LIST_SIZE) {
+        throw new MatrixError(400, 'M_TOO_LARGE', `A presence list holds at most ${MAX_LIST_SIZE} users`); // rolls back
+      }
     });
     for (const u of [...invite, ...drop] as string[]) changed.add(u);
     this.hs.notifier.notifyUsers(changed);

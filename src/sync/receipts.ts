@@ -12,6 +12,9 @@ export interface ReceiptEvent {
 /** The only receipt type clients may send, as in Synapse 0.10 (v2_alpha receipts). */
 export const CLIENT_RECEIPT_TYPES = new Set(['m.read']);
 
+/** Receipt types a remote user may have in one room (rows a peer can make us store). */
+const MAX_REMOTE_RECEIPT_TYPES = 8;
+
 /** Read receipts (v2_alpha in this era), persisted with a stream id. */
 export class ReceiptService {
   constructor(private readonly hs: Homeserver) {}
@@ -37,6 +40,8 @@ export class ReceiptService {
    */
   setRemote(roomId: string, type: string, userId: string, eventIds: string[], data: JsonObject): void {
     if (eventIds.length === 0) return;
+    const types = this.hs.storage.receipts.types(roomId, userId);
+    if (!types.includes(type) && types.length >= MAX_REMOTE_RECEIPT_TYPES) return;
     const ts = Number.isSafeInteger(data.ts) && (data.ts as number) >= 0 ? (data.ts as number) : this.hs.clock();
     this.store(roomId, type, userId, eventIds[eventIds.length - 1]!, ts);
   }
