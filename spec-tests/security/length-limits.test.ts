@@ -3,6 +3,7 @@
 // An over-long value answers 4xx {errcode, error} and changes nothing; a peer's over-long
 // presence or profile is not taken.
 import t from 'tap';
+import { createServer } from 'node:http';
 import { Client, enc, startServer } from '../helpers/server.js';
 import { FED_CONFIG, signedRequest, waitFor } from '../federation/helpers.js';
 import { hashAndSignEvent, type Pdu } from '../../src/events/index.js';
@@ -133,4 +134,27 @@ t.test("a peer's event over 65,536 bytes is refused and not stored; one just und
   t.notOk(A.hs.storage.events.hasEvent(big.event_id), 'the refused event is not stored, not even as rejected');
   t.equal((await alice.get(`/events/${enc(big.event_id)}`)).status, 404);
   t.equal((await alice.get(`/events/${enc(small.event_id)}`)).status, 200);
+});
+
+t.test("a peer's directory answer is bounded: at most 100 well-formed server names are passed on", async (t) => {
+  const A = await startServer({ config: FED_CONFIG });
+  // A peer that answers every directory query with thousands of servers, most of them junk.
+  const peer = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (!req.url?.startsWith('/_matrix/federation/v1/query/directory')) return void res.writeHead(404).end('{"errcode":"M_NOT_FOUND","error":"no"}');
+    const servers = [...Array.from({ length: 2000 }, (_, i) => `s${i}.example.org`), 'x'.repeat(100_000), 'bad/name', '127.0.0.1:99999999'];
+    res.end(JSON.stringify({ room_id: `!r:localhost:${port}`, servers }));
+  });
+  await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
+  const port = (peer.address() as { port: number }).port;
+  t.teardown(async () => {
+    peer.close();
+    await A.close();
+  });
+  const alice = await Client.register(A, 'alice');
+  const res = await alice.get(`/directory/room/${enc(`#big:localhost:${port}`)}`);
+  t.equal(res.status, 200);
+  t.equal(res.body.room_id, `!r:localhost:${port}`);
+  t.ok(res.body.servers.length <= 101, `${res.body.servers.length} servers passed on`);
+  t.ok(res.body.servers.every((s: string) => s.length < 100 && !s.includes('/')), 'all of them well-formed');
 });

@@ -1,11 +1,13 @@
 // GET /query/{type} (federation-v1.md §6.1-6.2), and the client side of alias and profile lookups.
 import type { Homeserver } from '../homeserver.js';
-import { isJsonObject, isValidRoomAlias, isValidUserId, serverOf, type JsonObject } from '../events/index.js';
+import { isJsonObject, isValidRoomAlias, isValidRoomId, isValidServerName, isValidUserId, serverOf, type JsonObject } from '../events/index.js';
 import { MatrixError, notFound } from '../errors.js';
 import { FederationClient, PeerRequestError } from './client.js';
 import { toMatrixError } from './joins.js';
 
 const FED = '/_matrix/federation/v1';
+/** Servers taken from a peer's directory answer. */
+const MAX_ALIAS_SERVERS = 100;
 
 export class Queries {
   constructor(private readonly hs: Homeserver, private readonly client: FederationClient) {}
@@ -42,8 +44,11 @@ export class Queries {
     try {
       const res = await this.client.requestOk(server, 'GET', `${FED}/query/directory?room_alias=${encodeURIComponent(alias)}`);
       const b = res.json;
-      if (!isJsonObject(b) || typeof b.room_id !== 'string') throw new Error(`${server} answered a directory query without room_id`);
-      const servers = Array.isArray(b.servers) ? b.servers.filter((s): s is string => typeof s === 'string') : [];
+      if (!isJsonObject(b) || !isValidRoomId(b.room_id)) throw new Error(`${server} answered a directory query without a valid room_id`);
+      // The peer's list decides where we send join requests: well-formed names only, and few of them.
+      const servers = Array.isArray(b.servers)
+        ? b.servers.filter((s): s is string => typeof s === 'string' && s.length <= 255 && isValidServerName(s)).slice(0, MAX_ALIAS_SERVERS)
+        : [];
       if (!servers.includes(server)) servers.push(server);
       return { room_id: b.room_id, servers };
     } catch (err) {
