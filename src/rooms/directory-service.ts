@@ -2,8 +2,8 @@ import type { Storage } from '../storage/index.js';
 import type { Requester } from '../accounts/auth.js';
 import type { RoomService } from './room-service.js';
 import type { EventPersister } from './persist.js';
-import { serverOf, type JsonObject } from '../events/index.js';
-import { MatrixError, forbidden, notFound } from '../errors.js';
+import { BAD_ALIAS_NAME, isValidNewAliasName, isValidRoomAlias, isValidRoomId, isValidServerName, serverOf, type JsonObject } from '../events/index.js';
+import { MatrixError, forbidden, invalidParam, notFound } from '../errors.js';
 
 /** Room aliases (the directory) and the public room list. */
 export class DirectoryService {
@@ -26,9 +26,13 @@ export class DirectoryService {
   create(requester: Requester, alias: string, body: Record<string, unknown>): void {
     validAlias(alias);
     if (serverOf(alias) !== this.serverName) throw new MatrixError(400, 'M_UNKNOWN', 'Room alias must be local');
+    if (!isValidNewAliasName(aliasName(alias), this.serverName)) throw invalidParam(BAD_ALIAS_NAME);
     if (typeof body.room_id !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "Missing 'room_id'");
+    if (!isValidRoomId(body.room_id)) throw invalidParam('Invalid room_id');
     const servers = body.servers ?? this.rooms.joinedServers(body.room_id);
-    if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string')) {
+    // These servers are where a join through this alias connects to: only well-formed names.
+    if (!Array.isArray(servers) || servers.length === 0 || servers.length > MAX_ALIAS_SERVERS ||
+      !servers.every((s) => typeof s === 'string' && isValidServerName(s))) {
       throw new MatrixError(400, 'M_BAD_JSON', "'servers' must be a non-empty list of server names");
     }
     this.rooms.hooks.checkAliasExclusive?.(alias, requester);
@@ -90,8 +94,13 @@ export class DirectoryService {
   }
 }
 
+const MAX_ALIAS_SERVERS = 100;
+
 function validAlias(alias: string): void {
-  if (!alias.startsWith('#') || !alias.includes(':') || /\s/.test(alias)) {
-    throw new MatrixError(400, 'M_UNKNOWN', `Invalid room alias ${alias}`);
-  }
+  if (!isValidRoomAlias(alias)) throw invalidParam('Invalid room alias');
+}
+
+/** `#name:server` -> `name` (the alias name a client chose). */
+function aliasName(alias: string): string {
+  return alias.slice(1, alias.indexOf(':'));
 }
