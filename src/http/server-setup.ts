@@ -2,13 +2,17 @@ import type { FastifyInstance, FastifyError, FastifyReply, FastifyRequest } from
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import cors from '@fastify/cors';
-import { MatrixError, notJson } from '../errors.js';
+import { MatrixError, badJson, notJson } from '../errors.js';
 import { registerIdParamChecks } from './id-params.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The request body exactly as received, for signed JSON that must not be re-serialised. */
     rawBody?: string;
+  }
+  interface FastifyContextConfig {
+    /** The route takes any JSON value as its body (`true`), not only an object. */
+    anyJsonBody?: boolean;
   }
 }
 
@@ -48,14 +52,33 @@ export async function setupServer(app: FastifyInstance): Promise<void> {
     }
     req.rawBody = text;
     if (text.trim() === '') return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(text));
+      value = JSON.parse(text);
     } catch {
-      done(notJson('Content not JSON.'), undefined);
+      return done(notJson('Content not JSON.'), undefined);
     }
+    // "\ud800" is valid JSON text but no Unicode string: it would be stored as U+FFFD.
+    if (LONE_SURROGATE_ESCAPE.test(text)) {
+      let lone: boolean;
+      try {
+        lone = hasLoneSurrogate(value);
+      } catch {
+        lone = true; // nested too deep to walk: refused like any body we cannot check
+      }
+      if (lone) return done(notJson('Content holds a lone UTF-16 surrogate.'), undefined);
+    }
+    done(null, value);
   });
 
   registerIdParamChecks(app);
+
+  // Every JSON API takes an object (Synapse: "Content must be a JSON object"), unless the route says otherwise.
+  app.addHook('preHandler', async (req) => {
+    const b = req.body;
+    if (b === undefined || req.routeOptions.config?.anyJsonBody) return;
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) throw badJson('Content must be a JSON object.');
+  });
 
   app.setErrorHandler((err: FastifyError | MatrixError, req, reply) => {
     const answer = matrixErrorFor(err);
@@ -70,6 +93,17 @@ export async function setupServer(app: FastifyInstance): Promise<void> {
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// A cheap pre-test on the text: only bodies escaping a surrogate are walked.
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+function hasLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return /\p{Cs}/u.test(v);
+  if (Array.isArray(v)) return v.some(hasLoneSurrogate);
+  if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) if (/\p{Cs}/u.test(k) || hasLoneSurrogate(x)) return true;
+  }
+  return false;
+}
 
 type ErrorAnswer = { status: number; body: { errcode: string; error: string } & Record<string, unknown> };
 const answer = (status: number, errcode: string, error: string): ErrorAnswer => ({ status, body: { errcode, error } });
