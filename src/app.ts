@@ -31,6 +31,7 @@ export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []):
     // Routing errors and unparsable requests answer {errcode, error} like every other error.
     frameworkErrors,
     clientErrorHandler,
+    return503OnClosing: false, // answered in Matrix form by setupServer
   });
   await setupServer(app);
   // Stopping: answer waiting long-polls now instead of holding the shutdown for their timeout.

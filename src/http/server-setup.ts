@@ -73,6 +73,17 @@ export async function setupServer(app: FastifyInstance): Promise<void> {
 
   registerIdParamChecks(app);
 
+  // Requests that still arrive on open connections while stopping (return503OnClosing is off).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return;
+    reply.header('Connection', 'close');
+    throw new MatrixError(503, 'M_UNKNOWN', 'The server is shutting down');
+  });
+
   // Every JSON API takes an object (Synapse: "Content must be a JSON object"), unless the route says otherwise.
   app.addHook('preHandler', async (req) => {
     const b = req.body;
