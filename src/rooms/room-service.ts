@@ -1,7 +1,7 @@
 import type { Storage } from '../storage/index.js';
 import type { Requester } from '../accounts/auth.js';
 import type { Pdu, JsonObject, StateMap } from '../events/index.js';
-import { defaultPowerLevelsContent, BAD_ALIAS_NAME, isValidNewAliasName, isValidRoomAlias, isValidRoomId, isValidUserId, makeRoomId, randomString, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
+import { defaultPowerLevelsContent, BAD_ALIAS_NAME, isValidNewAliasName, isValidRoomAlias, isValidRoomId, isValidServerName, isValidUserId, makeRoomId, randomString, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
 import { MatrixError, badJson, forbidden, invalidParam, notFound } from '../errors.js';
 import type { EventPersister } from './persist.js';
 
@@ -129,7 +129,8 @@ export class RoomService {
     const local = this.storage.events.forwardExtremities(room_id).length > 0;
     const hereJoined = local && this.storage.state.membersWith(room_id, 'join').some((u) => serverOf(u) === this.serverName);
     if (!hereJoined) {
-      const remote = servers.filter((s) => s !== this.serverName);
+      // Servers named by an alias's owner are only tried when well-formed: no lookup of anything else.
+      const remote = servers.filter((s) => s !== this.serverName && isValidServerName(s));
       const invite = this.inviterServer(room_id, requester.userId);
       if (invite) remote.unshift(invite);
       if (remote.length && this.hooks.joinRemoteRoom) {
