@@ -63,7 +63,8 @@ t.test('alias names over 255 bytes, with control characters, whitespace, ":" or 
   for (const name of bad) {
     const created = await alice.post('/createRoom', { room_alias_name: name });
     t.equal(created.status, 400, `createRoom ${show(name)}: 400`);
-    t.equal(created.body.errcode, 'M_INVALID_PARAM', 'M_INVALID_PARAM');
+    // A lone surrogate is refused by the body parser already (it has no UTF-8 form).
+    t.equal(created.body.errcode, /\p{Cs}/u.test(name) ? 'M_NOT_JSON' : 'M_INVALID_PARAM', 'M_INVALID_PARAM');
     const alias = `#${name}:${server.serverName}`;
     if (/\p{Cs}/u.test(alias)) continue; // a lone surrogate has no percent-encoding: only a JSON body can carry it
     const put = await alice.put(`/directory/room/${enc(alias)}`, { room_id: room });

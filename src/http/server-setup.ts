@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyError, FastifyReply, FastifyRequest } from
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import cors from '@fastify/cors';
-import { MatrixError, badJson, notJson } from '../errors.js';
+import { MatrixError, notJson } from '../errors.js';
 import { registerIdParamChecks } from './id-params.js';
 
 declare module 'fastify' {
@@ -88,7 +88,7 @@ export async function setupServer(app: FastifyInstance): Promise<void> {
   app.addHook('preHandler', async (req) => {
     const b = req.body;
     if (b === undefined || req.routeOptions.config?.anyJsonBody) return;
-    if (b === null || typeof b !== 'object' || Array.isArray(b)) throw badJson('Content must be a JSON object.');
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) throw notJson('Content must be a JSON object.');
   });
 
   app.setErrorHandler((err: FastifyError | MatrixError, req, reply) => {
