@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Homeserver } from './homeserver.js';
-import { setupServer, requestSerializers } from './http/server-setup.js';
+import { setupServer, requestSerializers, frameworkErrors, clientErrorHandler } from './http/server-setup.js';
 import { keyRoutes } from './http/keys.js';
 import { clientRoomRoutes } from './http/client-rooms.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -28,6 +28,10 @@ export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []):
     bodyLimit: 8 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
     requestIdHeader: false,
+    // Routing errors and unparsable requests answer {errcode, error} like every other error.
+    frameworkErrors,
+    clientErrorHandler,
+    return503OnClosing: false, // answered in Matrix form by setupServer
   });
   await setupServer(app);
   // Stopping: answer waiting long-polls now instead of holding the shutdown for their timeout.

@@ -25,6 +25,8 @@ export const userInUse = () => new MatrixError(400, 'M_USER_IN_USE', 'User ID al
 export const exclusive = (msg = 'This ID is reserved by an application service.') =>
   new MatrixError(400, 'M_EXCLUSIVE', msg);
 export const tooLarge = (msg = 'Event too large') => new MatrixError(413, 'M_TOO_LARGE', msg);
+/** A malformed id, server name or other parameter: refused before it is used (no lookup, no network). */
+export const invalidParam = (msg: string) => new MatrixError(400, 'M_INVALID_PARAM', msg);
 export const missingParam = (msg: string) => new MatrixError(400, 'M_MISSING_PARAM', msg);
 export const badPagination = (msg = 'Invalid pagination token') => new MatrixError(400, 'M_BAD_PAGINATION', msg);
 export const unauthorized = (msg: string, status = 401) => new MatrixError(status, 'M_UNAUTHORIZED', msg);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   buildEvent, checkContentHash, computeReferenceHash, eventRef, hashAndSignEvent, isValidEventId, isValidRoomAlias,
-  isValidRoomId, isValidUserId, localpartOf, makeEventId, makeRoomId, randomString, serverOf, splitStateKey,
+  isValidNewAliasName, isValidRoomId, isValidServerName, isValidUserId, localpartOf, makeEventId, makeRoomId, randomString, serverOf, splitStateKey,
   stateKey, toClientEvent,
 } from '../../src/events/index.js';
 import { generateSigningKey } from '../../src/crypto/index.js';
@@ -27,7 +27,34 @@ const ids: [string, (s: unknown) => boolean, unknown, boolean][] = [
   ['alias as room', isValidRoomId, '#lounge:hs', false],
   ['event', isValidEventId, '$1441203262431AbCdE:example.org', true],
   ['event no sigil', isValidEventId, '1441:example.org', false],
+  ['user with a control character', isValidUserId, '@a\u0000b:hs', false],
+  ['user with a line separator', isValidUserId, '@a\u2028b:hs', false],
+  ['user with a lone surrogate', isValidUserId, '@a\ud800:hs', false],
+  ['user 255 bytes', isValidUserId, '@' + 'a'.repeat(250) + ':h.o', true],
+  ['user 256 bytes (multi-byte)', isValidUserId, '@' + '\u00e9'.repeat(125) + ':hs.or', false],
+  ['alias with port out of range', isValidRoomAlias, '#a:localhost:99999', false],
+  ['room with a bad server', isValidRoomId, '!a:bad_server!', false],
 ];
+
+const serverNames: [string, boolean][] = [
+  ['localhost', true], ['localhost:8448', true], ['matrix.org', true], ['my-host.example.org:1', true],
+  ['127.0.0.1', true], ['127.0.0.1:65535', true], ['[::1]', true], ['[::1]:8448', true], ['[2001:db8::ff00:42:8329]', true],
+  ['', false], ['localhost:', false], ['localhost:0', false], ['localhost:65536', false], ['localhost:99999', false],
+  ['localhost:80a', false], ['bad_server!', false], ['a..b', false], ['.a', false], ['a.', false], ['-a', false], ['a-', false],
+  ['a b', false], ['::1', false], ['[::1', false], ['[zz::1]', false], ['[::1]x', false], ['host/x', false], ['host?x', false],
+  ['user@host', false], ['a'.repeat(64), false], ['a.'.repeat(128) + 'org', false],
+];
+for (const [name, want] of serverNames) {
+  t.test(`server name ${JSON.stringify(name.slice(0, 30))} is ${want ? 'valid' : 'invalid'}`, async (t) => t.equal(isValidServerName(name), want));
+}
+
+t.test('new alias names: no ":" or "/", bridges\' "#" allowed, 255 bytes in all', async (t) => {
+  t.ok(isValidNewAliasName('lounge', 'hs'));
+  t.ok(isValidNewAliasName('freenode_#matrix', 'hs'));
+  t.ok(isValidNewAliasName('x'.repeat(251), 'hs'));
+  t.notOk(isValidNewAliasName('x'.repeat(252), 'hs'));
+  for (const bad of ['', 'a/b', 'a:b', 'a b', 'a\u0000b', 42]) t.notOk(isValidNewAliasName(bad, 'hs'), JSON.stringify(bad));
+});
 for (const [name, fn, input, want] of ids) {
   t.test(`id validation: ${name}`, async (t) => t.equal(fn(input), want));
 }

@@ -1,8 +1,8 @@
 import type { Storage } from '../storage/index.js';
 import type { RoomService } from '../rooms/room-service.js';
 import type { Requester } from './auth.js';
-import { serverOf, type JsonObject } from '../events/index.js';
-import { MatrixError, forbidden, notFound } from '../errors.js';
+import { isValidUserId, serverOf, type JsonObject } from '../events/index.js';
+import { MatrixError, forbidden, invalidParam, notFound } from '../errors.js';
 import { MAX_AVATAR_URL_LENGTH, MAX_DISPLAYNAME_LENGTH, checkLength, isWithin } from './text-limits.js';
 
 const MAX_LENGTH: Record<ProfileField, number> = { displayname: MAX_DISPLAYNAME_LENGTH, avatar_url: MAX_AVATAR_URL_LENGTH };
@@ -25,7 +25,7 @@ export class ProfileService {
   constructor(private readonly storage: Storage, private readonly rooms: RoomService, private readonly serverName: string) {}
 
   async get(userId: string, field?: ProfileField): Promise<JsonObject> {
-    if (!userId.startsWith('@') || !userId.includes(':')) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid user id');
+    if (!isValidUserId(userId)) throw invalidParam('Invalid user id');
     if (serverOf(userId) !== this.serverName) {
       const remote = this.queryRemote ? await this.queryRemote(userId, field) : null;
       if (!remote) throw notFound('Profile not found');

@@ -31,7 +31,7 @@ export async function clientMiscRoutes(app: FastifyInstance, hs: Homeserver): Pr
     return {};
   });
   // PUT /pushrules/global/{kind}/{ruleId}/enabled (true|false) or /actions {"actions": [...]}
-  app.put(`${V1}/pushrules/:scope/:kind/:ruleId/:attr`, async (req) => {
+  app.put(`${V1}/pushrules/:scope/:kind/:ruleId/:attr`, { config: { anyJsonBody: true } }, async (req) => {
     const p = req.params as P;
     hs.pushRules.setAttribute(hs.auth.authenticate(req).userId, p.scope, p.kind, p.ruleId, p.attr, req.body);
     return {};

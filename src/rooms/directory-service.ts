@@ -2,8 +2,8 @@ import type { Storage } from '../storage/index.js';
 import type { Requester } from '../accounts/auth.js';
 import type { RoomService } from './room-service.js';
 import type { EventPersister } from './persist.js';
-import { isValidServerName, serverOf, type JsonObject } from '../events/index.js';
-import { MatrixError, forbidden, notFound } from '../errors.js';
+import { BAD_ALIAS_NAME, isValidNewAliasName, isValidRoomAlias, isValidRoomId, isValidServerName, serverOf, type JsonObject } from '../events/index.js';
+import { MatrixError, forbidden, invalidParam, notFound } from '../errors.js';
 
 /** Servers one alias may name (they are stored and served with every lookup). */
 const MAX_ALIAS_SERVERS = 100;
@@ -30,7 +30,9 @@ export class DirectoryService {
   create(requester: Requester, alias: string, body: Record<string, unknown>): void {
     validAlias(alias);
     if (serverOf(alias) !== this.serverName) throw new MatrixError(400, 'M_UNKNOWN', 'Room alias must be local');
+    if (!isValidNewAliasName(aliasName(alias), this.serverName)) throw invalidParam(BAD_ALIAS_NAME);
     if (typeof body.room_id !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "Missing 'room_id'");
+    if (!isValidRoomId(body.room_id)) throw invalidParam('Invalid room_id');
     const servers = body.servers ?? this.rooms.joinedServers(body.room_id);
     if (!Array.isArray(servers) || servers.length === 0 || servers.length > MAX_ALIAS_SERVERS || !servers.every(isServerName)) {
       throw new MatrixError(400, 'M_BAD_JSON', "'servers' must be a non-empty list of server names");
@@ -95,7 +97,10 @@ export class DirectoryService {
 }
 
 function validAlias(alias: string): void {
-  if (!alias.startsWith('#') || !alias.includes(':') || /\s/.test(alias)) {
-    throw new MatrixError(400, 'M_UNKNOWN', `Invalid room alias ${alias}`);
-  }
+  if (!isValidRoomAlias(alias)) throw invalidParam('Invalid room alias');
+}
+
+/** `#name:server` -> `name` (the alias name a client chose). */
+function aliasName(alias: string): string {
+  return alias.slice(1, alias.indexOf(':'));
 }

@@ -1,8 +1,8 @@
 import type { Storage } from '../storage/index.js';
 import type { Requester } from '../accounts/auth.js';
 import type { Pdu, JsonObject, StateMap } from '../events/index.js';
-import { defaultPowerLevelsContent, isValidUserId, makeRoomId, randomString, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
-import { MatrixError, badJson, forbidden, notFound } from '../errors.js';
+import { defaultPowerLevelsContent, BAD_ALIAS_NAME, isValidNewAliasName, isValidRoomAlias, isValidRoomId, isValidServerName, isValidUserId, makeRoomId, randomString, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
+import { MatrixError, badJson, forbidden, invalidParam, notFound } from '../errors.js';
 import type { EventPersister } from './persist.js';
 
 /** What rooms need from federation and application services; filled in by those modules. */
@@ -61,9 +61,7 @@ export class RoomService {
     const initialState = parseInitialState(body.initial_state);
     let alias: string | undefined;
     if (body.room_alias_name !== undefined) {
-      if (typeof body.room_alias_name !== 'string' || body.room_alias_name === '' || /[\s:#]/.test(body.room_alias_name)) {
-        throw new MatrixError(400, 'M_UNKNOWN', 'Invalid characters in room alias');
-      }
+      if (!isValidNewAliasName(body.room_alias_name, this.serverName)) throw invalidParam(BAD_ALIAS_NAME);
       alias = `#${body.room_alias_name}:${this.serverName}`;
       this.hooks.checkAliasExclusive?.(alias, requester);
       if (this.storage.rooms.getAlias(alias)) throw new MatrixError(400, 'M_UNKNOWN', 'Room alias already taken');
@@ -103,7 +101,7 @@ export class RoomService {
   /** Resolves `#alias` (locally, via application services, or remotely) or passes a room id through. */
   async resolveRoom(roomIdOrAlias: string): Promise<{ room_id: string; servers: string[] }> {
     if (!roomIdOrAlias.startsWith('#')) {
-      if (!roomIdOrAlias.startsWith('!') || !roomIdOrAlias.includes(':')) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid room id or alias');
+      if (!isValidRoomId(roomIdOrAlias)) throw invalidParam('Invalid room id or alias');
       return { room_id: roomIdOrAlias, servers: [serverOf(roomIdOrAlias)] };
     }
     const found = await this.lookupAlias(roomIdOrAlias);
@@ -112,7 +110,7 @@ export class RoomService {
   }
 
   async lookupAlias(alias: string): Promise<{ room_id: string; servers: string[] } | null> {
-    if (!alias.includes(':')) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid room alias');
+    if (!isValidRoomAlias(alias)) throw invalidParam('Invalid room alias');
     if (serverOf(alias) !== this.serverName) {
       return this.hooks.queryRemoteAlias ? this.hooks.queryRemoteAlias(alias) : null;
     }
@@ -131,7 +129,8 @@ export class RoomService {
     const local = this.storage.events.forwardExtremities(room_id).length > 0;
     const hereJoined = local && this.storage.state.membersWith(room_id, 'join').some((u) => serverOf(u) === this.serverName);
     if (!hereJoined) {
-      const remote = servers.filter((s) => s !== this.serverName);
+      // Servers named by an alias's owner are only tried when well-formed: no lookup of anything else.
+      const remote = servers.filter((s) => s !== this.serverName && isValidServerName(s));
       const invite = this.inviterServer(room_id, requester.userId);
       if (invite) remote.unshift(invite);
       if (remote.length && this.hooks.joinRemoteRoom) {
@@ -151,7 +150,7 @@ export class RoomService {
 
   /** invite / leave / ban / kick / unban. Repeating the current membership is a no-op, as in Synapse. */
   async membership(requester: Requester, roomId: string, action: MembershipAction, target: string, reason?: string): Promise<void> {
-    if (!isValidUserId(target)) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid user_id');
+    if (!isValidUserId(target)) throw invalidParam('Invalid user_id');
     this.requireRoom(roomId);
     const membership = MEMBERSHIP_FOR_ACTION[action];
     const current = this.storage.state.membershipOf(roomId, target);

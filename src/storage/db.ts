@@ -10,20 +10,22 @@ const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..',
 /** Opens (creating if needed) the SQLite file and brings its schema up to date. */
 export function openDatabase(path: string, migrationsDir = MIGRATIONS_DIR): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // WAL + NORMAL survives a killed process (committed transactions are in the WAL);
-  // only a power cut can drop the last commits.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  let db: Db | undefined;
   try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    // WAL + NORMAL survives a killed process (committed transactions are in the WAL);
+    // only a power cut can drop the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
     migrate(db, migrationsDir);
+    return db;
   } catch (err) {
-    db.close();
-    throw err;
+    db?.close();
+    // SQLite's own message ("file is not a database") does not say which file.
+    throw new Error(`database ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  return db;
 }
 
 export function migrate(db: Db, dir = MIGRATIONS_DIR): number[] {
