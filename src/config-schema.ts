@@ -65,7 +65,11 @@ export const configSchema = {
     metrics: {
       type: 'object',
       additionalProperties: false,
-      properties: { enabled: { type: 'boolean' } },
+      properties: {
+        enabled: { type: 'boolean' },
+        port: { type: ['integer', 'null'], minimum: 0, maximum: 65535 },
+        bind_address: { type: 'string', minLength: 1 },
+      },
     },
     admins: { type: 'array', items: { type: 'string' } },
     presence: {

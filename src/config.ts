@@ -49,7 +49,11 @@ export interface HomeserverConfig {
     requestTimeoutMs: number;
   };
   logLevel: string;
+  /** True when the metrics listener runs: metrics.enabled and a metrics.port are set. */
   metricsEnabled: boolean;
+  /** Prometheus listener, separate from the client port (null: none). */
+  metricsPort: number | null;
+  metricsBindAddress: string;
   /** A user with no event stream open for this long goes offline. */
   presenceIdleTimeoutMs: number;
   admins: string[];
@@ -142,7 +146,9 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
       requestTimeoutMs: fed.request_timeout_ms ?? 60_000,
     },
     logLevel: raw.log_level ?? 'info',
-    metricsEnabled: raw.metrics?.enabled ?? true,
+    metricsEnabled: (raw.metrics?.enabled ?? true) && raw.metrics?.port != null,
+    metricsPort: raw.metrics?.port ?? null,
+    metricsBindAddress: raw.metrics?.bind_address ?? '127.0.0.1',
     presenceIdleTimeoutMs: raw.presence?.idle_timeout_ms ?? 5 * 60 * 1000,
     admins: raw.admins ?? [],
   };
@@ -250,8 +256,12 @@ presence:
   idle_timeout_ms: 300000   # a user with no event stream open this long goes offline
 
 log_level: info
+# Prometheus text at GET /_synapse/metrics, on its own listener (never the client port), as
+# Synapse's metrics_port. No port: no metrics. Keep it on loopback: it needs no authentication.
 metrics:
-  enabled: true   # Prometheus text at GET /_synapse/metrics
+  enabled: true
+  port: null                  # e.g. 9092
+  bind_address: "127.0.0.1"
 `;
 }
 
