@@ -85,7 +85,7 @@ export class Keyring {
     // fetched at most once per STALE_KEY_REFETCH_MS on behalf of the notary, whatever is asked.
     const recentlyTried = this.clock() - (this.lastAttempt.get(server) ?? -Infinity) < STALE_KEY_REFETCH_MS;
     if (tooOld && !recentlyTried && server !== this.serverName) {
-      await this.fetch(server, 'ed25519:auto', true);
+      await this.fetch(server, 'ed25519:auto');
       row = this.storage.serverKeys.response(server);
     }
     return row?.response_json ?? null;
@@ -104,11 +104,11 @@ export class Keyring {
   }
 
   /**
-   * `respectBackoff`: anonymous notary queries leave a failing server alone for its backoff.
-   * Verifying a request or event that claims to be from the server does not (one fetch per
-   * MISSING_KEY_REFETCH_MS at most): it may just have come back, and says so by calling us.
+   * Anyone can make us fetch keys (a notary query, or any federation request naming an origin),
+   * so a server that could not be reached is left alone until its backoff (shared with the
+   * federation senders, whose next success clears it) is over.
    */
-  private fetch(server: string, keyIdHint: string, respectBackoff = false): Promise<void> {
+  private fetch(server: string, keyIdHint: string): Promise<void> {
     let p = this.inflight.get(server);
     if (!p) {
       this.lastAttempt.set(server, this.clock());
@@ -116,8 +116,8 @@ export class Keyring {
       // A server that just failed is not contacted again until its backoff (shared with the
       // federation senders) is over; fetches take one of a bounded number of outbound slots.
       const peers = this.client.peers;
-      if (respectBackoff && peers.backoffMs(server) > 0) return Promise.resolve();
-      p = peers.slot(() => this.fetchDirect(server, keyIdHint, respectBackoff))
+      if (peers.backoffMs(server) > 0) return Promise.resolve();
+      p = peers.slot(() => this.fetchDirect(server, keyIdHint))
         .catch((err) => {
           this.log.warn({ server, err: (err as Error).message }, 'could not fetch server keys');
         })
@@ -130,8 +130,8 @@ export class Keyring {
     return p;
   }
 
-  private async fetchDirect(server: string, keyIdHint: string, respectBackoff: boolean): Promise<void> {
-    const opts = { unsigned: true, timeoutMs: KEY_FETCH_TIMEOUT_MS, respectBackoff };
+  private async fetchDirect(server: string, keyIdHint: string): Promise<void> {
+    const opts = { unsigned: true, timeoutMs: KEY_FETCH_TIMEOUT_MS, respectBackoff: true };
     try {
       const res = await this.client.requestOk(server, 'GET', `/_matrix/key/v2/server/${encodeURIComponent(keyIdHint)}`, opts);
       this.storeV2(server, res.text);
