@@ -35,6 +35,12 @@ export const configSchema = {
       properties: {
         per_second: { type: 'number', exclusiveMinimum: 0 },
         burst: { type: 'number', minimum: 1 },
+        login_failures_per_second: { type: 'number', exclusiveMinimum: 0 },
+        login_failures_burst: { type: 'number', minimum: 1 },
+        login_address_failures_per_second: { type: 'number', exclusiveMinimum: 0 },
+        login_address_failures_burst: { type: 'number', minimum: 1 },
+        password_hash_concurrency: { type: 'integer', minimum: 1, maximum: 64 },
+        password_hash_queue: { type: 'integer', minimum: 0 },
       },
     },
     turn_uris: { type: 'array', items: { type: 'string', minLength: 1 } },
@@ -59,7 +65,11 @@ export const configSchema = {
     metrics: {
       type: 'object',
       additionalProperties: false,
-      properties: { enabled: { type: 'boolean' } },
+      properties: {
+        enabled: { type: 'boolean' },
+        port: { type: ['integer', 'null'], minimum: 0, maximum: 65535 },
+        bind_address: { type: 'string', minLength: 1 },
+      },
     },
     admins: { type: 'array', items: { type: 'string' } },
     presence: {

@@ -25,7 +25,15 @@ export interface HomeserverConfig {
   };
   enableRegistration: boolean;
   registrationSharedSecret: string | null;
-  rateLimiting: { perSecond: number; burst: number };
+  rateLimiting: {
+    perSecond: number;
+    burst: number;
+    /** Failed logins per user and per client address. */
+    loginFailures: { perUser: { perSecond: number; burst: number }; perAddress: { perSecond: number; burst: number } };
+    /** Password hashes computed at once, and how many may wait (beyond that: 429). */
+    passwordHashConcurrency: number;
+    passwordHashQueue: number;
+  };
   /** TURN credentials handed to VoIP clients (GET /voip/turnServer); null when not configured. */
   turn: { uris: string[]; sharedSecret: string; userLifetimeMs: number } | null;
   federation: {
@@ -41,7 +49,11 @@ export interface HomeserverConfig {
     requestTimeoutMs: number;
   };
   logLevel: string;
+  /** True when the metrics listener runs: metrics.enabled and a metrics.port are set. */
   metricsEnabled: boolean;
+  /** Prometheus listener, separate from the client port (null: none). */
+  metricsPort: number | null;
+  metricsBindAddress: string;
   /** A user with no event stream open for this long goes offline. */
   presenceIdleTimeoutMs: number;
   admins: string[];
@@ -109,7 +121,16 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
     },
     enableRegistration: raw.enable_registration ?? true,
     registrationSharedSecret: raw.registration_shared_secret ?? null,
-    rateLimiting: { perSecond: rl.per_second ?? 0.2, burst: rl.burst ?? 10 },
+    rateLimiting: {
+      perSecond: rl.per_second ?? 0.2,
+      burst: rl.burst ?? 10,
+      loginFailures: {
+        perUser: { perSecond: rl.login_failures_per_second ?? 0.17, burst: rl.login_failures_burst ?? 3 },
+        perAddress: { perSecond: rl.login_address_failures_per_second ?? 0.5, burst: rl.login_address_failures_burst ?? 10 },
+      },
+      passwordHashConcurrency: rl.password_hash_concurrency ?? 2,
+      passwordHashQueue: rl.password_hash_queue ?? 32,
+    },
     turn: raw.turn_uris?.length && raw.turn_shared_secret
       ? { uris: raw.turn_uris, sharedSecret: raw.turn_shared_secret, userLifetimeMs: parseDuration(raw.turn_user_lifetime ?? '1h', path) }
       : null,
@@ -125,7 +146,9 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
       requestTimeoutMs: fed.request_timeout_ms ?? 60_000,
     },
     logLevel: raw.log_level ?? 'info',
-    metricsEnabled: raw.metrics?.enabled ?? true,
+    metricsEnabled: (raw.metrics?.enabled ?? true) && raw.metrics?.port != null,
+    metricsPort: raw.metrics?.port ?? null,
+    metricsBindAddress: raw.metrics?.bind_address ?? '127.0.0.1',
     presenceIdleTimeoutMs: raw.presence?.idle_timeout_ms ?? 5 * 60 * 1000,
     admins: raw.admins ?? [],
   };
@@ -205,6 +228,16 @@ registration_shared_secret: ${opts.withSecret === false ? 'null' : `"${randomByt
 rate_limiting:
   per_second: 0.2
   burst: 10
+  # Failed logins: after the burst, 429 M_LIMIT_EXCEEDED (with retry_after_ms) until the bucket
+  # refills, per user (Synapse's later 0.17/s, burst 3) and per client address.
+  login_failures_per_second: 0.17
+  login_failures_burst: 3
+  login_address_failures_per_second: 0.5
+  login_address_failures_burst: 10
+  # Password hashes (scrypt, on the thread pool) computed at once; more wait in a queue of
+  # this length, and beyond it get 429: a login storm cannot starve the server.
+  password_hash_concurrency: 2
+  password_hash_queue: 32
 
 # TURN server for VoIP calls: clients get time-limited credentials (HMAC-SHA1 with the secret,
 # as coturn's --use-auth-secret expects). Leave turn_uris empty to hand out none.
@@ -223,8 +256,12 @@ presence:
   idle_timeout_ms: 300000   # a user with no event stream open this long goes offline
 
 log_level: info
+# Prometheus text at GET /_synapse/metrics, on its own listener (never the client port), as
+# Synapse's metrics_port. No port: no metrics. Keep it on loopback: it needs no authentication.
 metrics:
-  enabled: true   # Prometheus text at GET /_synapse/metrics
+  enabled: true
+  port: null                  # e.g. 9092
+  bind_address: "127.0.0.1"
 `;
 }
 

@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Homeserver } from './homeserver.js';
+import { startMetricsListener } from './metrics.js';
 
 export interface Listeners {
   urls: string[];
   /** The port the client API actually listens on (useful with port 0). */
   port: number;
+  /** The metrics listener's base URL, when metrics.port is set. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -42,9 +45,16 @@ export async function startListeners(hs: Homeserver, app: FastifyInstance): Prom
       closers.push(l.close);
     }
   }
+  let metricsUrl: string | null = null;
+  if (hs.config.metricsEnabled && hs.config.metricsPort !== null) {
+    const m = await startMetricsListener(hs.metrics, hs.config.metricsPort, hs.config.metricsBindAddress);
+    metricsUrl = m.url;
+    closers.push(m.close);
+  }
   return {
     urls,
     port,
+    metricsUrl,
     close: async () => {
       for (const c of closers.reverse()) await c();
     },

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const hs = openHomeserver(config);
   const app = await buildApp(hs);
   const listeners = await startListeners(hs, app);
-  hs.log.info({ serverName: config.serverName, listeners: listeners.urls }, 'homeserver running');
+  hs.log.info({ serverName: config.serverName, listeners: listeners.urls, metrics: listeners.metricsUrl }, 'homeserver running');
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Registry, Counter, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one homeserver (a registry each, so two servers in one process don't clash). */
@@ -30,4 +32,46 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+}
+
+/**
+ * The metrics listener (metrics.port on metrics.bind_address, loopback by default), as Synapse's
+ * metrics_port: Prometheus text at GET /_synapse/metrics and nothing else. It is not on the
+ * client port because it has no authentication.
+ */
+export async function startMetricsListener(
+  metrics: Metrics, port: number, bindAddress: string,
+): Promise<{ url: string; port: number; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && (path === '/_synapse/metrics' || path === '/_synapse/metrics/')) {
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ errcode: 'M_UNKNOWN', error: 'Could not collect metrics' }));
+        },
+      );
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, bindAddress, () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  const host = bindAddress.includes(':') ? `[${bindAddress}]` : bindAddress;
+  return {
+    url: `http://${host}:${actual}`,
+    port: actual,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }

@@ -46,12 +46,13 @@ t.test('secrets never reach the log', async (t) => {
   t.match(log, /access_token=<redacted>/, 'token query parameters are redacted');
 });
 
-t.test('Prometheus metrics count requests and persisted events', async (t) => {
-  const server = await startServer();
+t.test('Prometheus metrics (on the metrics listener) count requests and persisted events', async (t) => {
+  const server = await startServer({ config: { metrics: { port: 0 } } });
   t.teardown(() => server.close());
   const alice = await Client.register(server, 'alice');
   await alice.post('/createRoom', { visibility: 'private' });
-  const res = await http(server.url, 'GET', '/_synapse/metrics');
+  t.match(server.listeners.metricsUrl, /^http:\/\/127\.0\.0\.1:\d+$/, 'bound to loopback by default');
+  const res = await http(server.listeners.metricsUrl!, 'GET', '/_synapse/metrics');
   t.equal(res.status, 200);
   t.match(String(res.headers['content-type']), /text\/plain/);
   t.match(res.text, /http_requests_total\{method="POST",route="\/_matrix\/client\/api\/v1\/createRoom",status="200"\} 1/);

@@ -2,7 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Storage } from '../storage/index.js';
 import { MatrixError, forbidden, userInUse, badJson } from '../errors.js';
 import { randomString } from '../events/index.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import type { PasswordHasher } from './passwords.js';
+import type { LoginLimiter } from './rate-limit.js';
 import { newAccessToken, tokenHash } from './tokens.js';
 
 export interface Session {
@@ -12,6 +13,8 @@ export interface Session {
 }
 
 const LOCALPART = /^[a-z0-9._=\-/]+$/;
+/** Longer passwords only cost hashing time. */
+const MAX_PASSWORD_LENGTH = 1024;
 
 /** Registration, login and sessions of local users. */
 export class AccountService {
@@ -24,6 +27,7 @@ export class AccountService {
     private readonly enableRegistration: boolean,
     private readonly sharedSecret: string | null,
     private readonly clock: () => number,
+    private readonly passwords: { hasher: PasswordHasher; failedLogins: LoginLimiter },
   ) {}
 
   userIdFor(localpart: string): string {
@@ -51,7 +55,7 @@ export class AccountService {
   async registerWithPassword(localpart: unknown, password: unknown): Promise<Session> {
     this.checkOpenRegistration(password);
     const userId = this.validateNewUser(localpart);
-    return this.createUser(userId, await hashPassword(password));
+    return this.createUser(userId, await this.passwords.hasher.hash(password));
   }
 
   /** Open registration must be enabled and carry a password (checked before any user-interactive flow). */
@@ -70,7 +74,7 @@ export class AccountService {
     const got = Buffer.from(mac, 'hex');
     if (got.length !== want.length || !timingSafeEqual(got, want)) throw forbidden('HMAC incorrect');
     const userId = this.validateNewUser(localpart);
-    return this.createUser(userId, await hashPassword(password), { admin });
+    return this.createUser(userId, await this.passwords.hasher.hash(password), { admin });
   }
 
   /** Creates the account (no password for application service users) and a first session. */
@@ -83,13 +87,18 @@ export class AccountService {
     });
   }
 
-  async login(user: unknown, password: unknown): Promise<Session> {
+  /** `address` is the client's address: failures are limited per user and per address. */
+  async login(user: unknown, password: unknown, address: string): Promise<Session> {
     if (typeof user !== 'string' || typeof password !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', "Expected 'user' and 'password'");
+    if (user.length > 255 || password.length > MAX_PASSWORD_LENGTH) throw forbidden('Invalid username or password');
     const userId = user.startsWith('@') ? user : this.userIdFor(user);
     const row = this.storage.users.getUser(userId) ?? this.storage.users.findUserCaseInsensitive(userId);
+    const attempt = this.passwords.failedLogins.begin((row?.user_id ?? userId).toLowerCase(), address);
     // Same answer for an unknown user and a wrong password, and always pay for one hash.
-    const ok = row ? await verifyPassword(password, row.password_hash) : (await hashPassword(password), false);
+    const { hasher } = this.passwords;
+    const ok = row ? await hasher.verify(password, row.password_hash) : (await hasher.hash(password), false);
     if (!row || !ok) throw forbidden('Invalid username or password');
+    attempt.succeeded();
     return this.newSession(row.user_id);
   }
 

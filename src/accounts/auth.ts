@@ -50,6 +50,11 @@ export class Authenticator {
       const q = (req.query as Record<string, unknown> | undefined)?.user_id;
       const userId = typeof q === 'string' && q !== '' ? q : as.senderUserId;
       if (!as.canActAs(userId)) throw forbidden('Application service cannot masquerade as this user.');
+      // Registered only (Synapse's later rule): virtual users are registered first, so a
+      // typo or a guessed id never mints an account or an event as an unknown user.
+      if (userId !== as.senderUserId && !this.storage.users.getUser(userId)) {
+        throw forbidden('Application service has not registered this user.');
+      }
       return { userId, tokenHash: hash, appserviceId: as.id, rateLimited: as.rateLimited };
     }
     const userId = this.storage.users.userForToken(hash);

@@ -4,7 +4,8 @@ import { AccountService } from './account-service.js';
 import { RegistrationFlows } from './registration-flows.js';
 import { ProfileService } from './profile-service.js';
 import { PushRuleService } from './push-rules-service.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter, LoginLimiter } from './rate-limit.js';
+import { PasswordHasher } from './passwords.js';
 
 export interface AccountsModule {
   accounts: AccountService;
@@ -20,7 +21,11 @@ export interface AccountsModule {
  */
 export function installAccounts(hs: Homeserver): AccountsModule {
   const { config, storage, clock } = hs;
-  const accounts = new AccountService(storage, config.serverName, config.enableRegistration, config.registrationSharedSecret, clock);
+  const rl = config.rateLimiting;
+  const accounts = new AccountService(storage, config.serverName, config.enableRegistration, config.registrationSharedSecret, clock, {
+    hasher: new PasswordHasher(rl.passwordHashConcurrency, rl.passwordHashQueue),
+    failedLogins: new LoginLimiter(rl.loginFailures, clock),
+  });
   const limiter = new RateLimiter(config.rateLimiting.perSecond, config.rateLimiting.burst, clock);
   hs.rateLimit = (requester) => limiter.check(requester);
   return {

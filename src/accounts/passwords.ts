@@ -1,4 +1,5 @@
 import { scrypt, randomBytes, timingSafeEqual } from 'node:crypto';
+import { limitExceeded } from '../errors.js';
 
 // scrypt with N=2^15, r=8, p=1: ~60 ms per hash here, slow enough to make guessing expensive.
 const N = 1 << 15;
@@ -7,6 +8,7 @@ const P = 1;
 const KEYLEN = 32;
 const MAXMEM = 64 * 1024 * 1024;
 
+// Asynchronous scrypt: the hash runs on libuv's thread pool, never on the event loop.
 function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     scrypt(password.normalize('NFKC'), salt, KEYLEN, { N: n, r, p, maxmem: MAXMEM }, (err, key) =>
@@ -29,4 +31,39 @@ export async function verifyPassword(password: string, stored: string | null): P
   const expected = Buffer.from(key, 'base64');
   const actual = await derive(password, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p));
   return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/**
+ * At most `concurrency` hashes at once, at most `queueMax` waiting; beyond that 429. The thread
+ * pool (4 threads) also serves file and DNS work: a burst of logins must not take all of it.
+ */
+export class PasswordHasher {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly concurrency: number, private readonly queueMax: number) {}
+
+  hash(password: string): Promise<string> {
+    return this.gated(() => hashPassword(password));
+  }
+
+  verify(password: string, stored: string | null): Promise<boolean> {
+    return this.gated(() => verifyPassword(password, stored));
+  }
+
+  private async gated<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.queueMax) throw limitExceeded(1000);
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); // hands its slot on: `running` stays the same
+      else this.running--;
+    }
+  }
 }

@@ -44,7 +44,16 @@ export class AppServiceRegistry implements AppServiceTokens {
   byAsToken(token: string): AppServiceIdentity | undefined {
     const s = this.byToken.get(token);
     if (!s) return undefined;
-    return { id: s.id, senderUserId: this.senderOf(s), rateLimited: s.rateLimited, canActAs: (u) => this.ownsUser(s, u) };
+    return { id: s.id, senderUserId: this.senderOf(s), rateLimited: s.rateLimited, canActAs: (u) => this.mayMasquerade(s, u) };
+  }
+
+  /**
+   * A service acts only as LOCAL users it owns: a namespace regex such as `@irc_.*` also matches
+   * `@irc_x:otherserver`, and signing events for another server's users would fork the room.
+   */
+  private mayMasquerade(s: AppService, userId: string): boolean {
+    const i = userId.indexOf(':');
+    return userId.startsWith('@') && i > 1 && userId.slice(i + 1) === this.serverName && this.ownsUser(s, userId);
   }
 
   serviceOf(requester: Requester): AppService | undefined {

@@ -2,7 +2,7 @@
 // are not validated (2015 servers used self-signed ones); identity comes from signing keys.
 import { Agent } from 'undici';
 import type { SigningKey } from '../crypto/index.js';
-import { PeerResolver } from './peers.js';
+import { PeerResolver, PeerHealth } from './peers.js';
 import { authorizationHeader } from './x-matrix.js';
 
 export interface FedResponse {
@@ -20,10 +20,24 @@ export interface FedRequestOptions {
   timeoutMs?: number;
   /** Unsigned requests (key server). */
   unsigned?: boolean;
+  /** Fail at once, without connecting, while the destination is in its failure backoff. */
+  respectBackoff?: boolean;
 }
 
+/** Fetches that unauthenticated requests can trigger (keys, media) run at most this many at once. */
+const OUTBOUND_FETCH_SLOTS = 16;
+const OUTBOUND_FETCH_QUEUE = 256;
+
 /** Thrown for connection failures and timeouts: the request may be retried. */
-export class PeerUnreachableError extends Error {}
+export class PeerUnreachableError extends Error {
+  /** What a client or peer may be told: which server, not why (no socket errors, no addresses). */
+  readonly publicMessage: string;
+
+  constructor(readonly destination: string, detail: string) {
+    super(`${destination}: ${detail}`);
+    this.publicMessage = `could not reach ${destination}`;
+  }
+}
 
 /** IDs go into paths unencoded where that is legal, as Synapse sends them (`/state/!r:hs/`). */
 export function pathSegment(id: string): string {
@@ -34,12 +48,17 @@ export class FederationClient {
   private readonly agent: Agent;
   private readonly resolver: PeerResolver;
   private readonly aborter = new AbortController();
+  /** Reachability of peers, shared with the key fetcher and remote media. */
+  readonly peers: PeerHealth;
 
   constructor(
     private readonly serverName: string,
     private readonly key: SigningKey,
-    private readonly opts: { plainHttpLoopback: boolean; timeoutMs: number; clock: () => number },
+    private readonly opts: { plainHttpLoopback: boolean; timeoutMs: number; clock: () => number; backoffMinMs: number; backoffMaxMs: number },
   ) {
+    this.peers = new PeerHealth({
+      minMs: opts.backoffMinMs, maxMs: opts.backoffMaxMs, concurrency: OUTBOUND_FETCH_SLOTS, queueMax: OUTBOUND_FETCH_QUEUE, clock: opts.clock,
+    });
     this.agent = new Agent({
       connect: { rejectUnauthorized: false, timeout: Math.min(opts.timeoutMs, 20_000) },
       keepAliveTimeout: 30_000,
@@ -50,12 +69,14 @@ export class FederationClient {
   }
 
   async request(destination: string, method: string, path: string, o: FedRequestOptions = {}): Promise<FedResponse> {
-    if (this.aborter.signal.aborted) throw new PeerUnreachableError('federation client is closed');
+    if (this.aborter.signal.aborted) throw new PeerUnreachableError(destination, 'federation client is closed');
+    if (o.respectBackoff && this.peers.backoffMs(destination) > 0) throw new PeerUnreachableError(destination, 'not retrying yet (backoff)');
     let origin: string;
     try {
       ({ origin } = await this.resolver.resolve(destination));
     } catch (err) {
-      throw new PeerUnreachableError(`cannot resolve ${destination}: ${(err as Error).message}`);
+      this.peers.failed(destination);
+      throw new PeerUnreachableError(destination, `cannot resolve: ${(err as Error).message}`);
     }
     const headers: Record<string, string> = { host: destination };
     let payload: string | undefined;
@@ -74,6 +95,7 @@ export class FederationClient {
         signal: AbortSignal.any([timeout, this.aborter.signal]),
       });
       const text = await res.body.text();
+      this.peers.succeeded(destination);
       let json: unknown;
       try {
         json = text ? JSON.parse(text) : undefined;
@@ -82,7 +104,8 @@ export class FederationClient {
       }
       return { status: res.statusCode, text, json };
     } catch (err) {
-      throw new PeerUnreachableError(`${method} ${destination}${path.split('?')[0]}: ${(err as Error).message}`);
+      if (!this.aborter.signal.aborted) this.peers.failed(destination);
+      throw new PeerUnreachableError(destination, `${method} ${path.split('?')[0]}: ${(err as Error).message}`);
     }
   }
 

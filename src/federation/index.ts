@@ -35,6 +35,7 @@ export class Federation {
     const fed = hs.config.federation;
     this.client = new FederationClient(hs.serverName, hs.signingKey, {
       plainHttpLoopback: fed.plainHttpLoopbackPeers, timeoutMs: fed.requestTimeoutMs, clock: hs.clock,
+      backoffMinMs: fed.retryBackoffMinMs, backoffMaxMs: fed.retryBackoffMaxMs,
     });
     const log = hs.log.child({ component: 'federation' });
     this.keyring = new Keyring(hs.storage, this.client, hs.serverName, hs.signingKey, hs.clock, log);

@@ -7,7 +7,7 @@ import {
   hashAndSignEvent, isJsonObject, isValidUserId, makeEventId, randomString, serverOf, stateKey, type JsonObject, type Pdu,
 } from '../events/index.js';
 import { MatrixError, badJson, forbidden, notFound } from '../errors.js';
-import { FederationClient, PeerRequestError, pathSegment } from './client.js';
+import { FederationClient, PeerRequestError, PeerUnreachableError, pathSegment } from './client.js';
 import type { EventGraph } from './event-graph.js';
 import type { InboundPdus } from './inbound.js';
 import type { Outbound } from './outbound.js';
@@ -143,5 +143,7 @@ export function toMatrixError(err: unknown): MatrixError {
     if (err.status === 403 || err.status === 404 || err.status === 400) return new MatrixError(err.status, code, msg);
     return new MatrixError(502, 'M_UNKNOWN', msg);
   }
+  // Socket errors (ECONNREFUSED, ENOTFOUND, addresses) stay in our logs, never in an answer.
+  if (err instanceof PeerUnreachableError) return new MatrixError(502, 'M_UNKNOWN', err.publicMessage);
   return new MatrixError(502, 'M_UNKNOWN', (err as Error)?.message ?? 'Remote server failed');
 }

@@ -6,7 +6,7 @@ import type { Storage } from '../storage/index.js';
 import type { ServerKeyRow } from '../storage/server-keys.js';
 import { signatureKeyIds, verifyJsonSignature, findNonIntegerNumber, type SigningKey } from '../crypto/index.js';
 import { isJsonObject, verifyEventSignature, type JsonObject } from '../events/index.js';
-import type { FederationClient } from './client.js';
+import { PeerUnreachableError, type FederationClient } from './client.js';
 
 const KEY_FETCH_TIMEOUT_MS = 10_000;
 /** Unknown key ids from a server trigger at most one fetch per this interval (a forger cannot make us hammer it). */
@@ -14,6 +14,8 @@ const MISSING_KEY_REFETCH_MS = 5_000;
 /** Expired keys are refreshed at most this often; until then the cached ones are used (as Synapse 0.10 did). */
 const STALE_KEY_REFETCH_MS = 60_000;
 const V1_VALIDITY_MS = 24 * 60 * 60 * 1000;
+/** Servers whose last fetch time is remembered (names come from peers and anonymous queries). */
+const MAX_TRACKED_SERVERS = 10_000;
 
 type KeyMap = Map<string, ServerKeyRow>;
 
@@ -79,7 +81,10 @@ export class Keyring {
     let row = this.storage.serverKeys.response(server);
     const halfLifePassed = row && this.clock() > (row.fetched_ts + row.valid_until_ts) / 2;
     const tooOld = !row || row.valid_until_ts < minimumValidUntil || (minimumValidUntil === 0 && halfLifePassed);
-    if (tooOld && server !== this.serverName) {
+    // Anyone may ask (a minimum_valid_until_ts in the far future is never satisfied): a server is
+    // fetched at most once per STALE_KEY_REFETCH_MS on behalf of the notary, whatever is asked.
+    const recentlyTried = this.clock() - (this.lastAttempt.get(server) ?? -Infinity) < STALE_KEY_REFETCH_MS;
+    if (tooOld && !recentlyTried && server !== this.serverName) {
       await this.fetch(server, 'ed25519:auto');
       row = this.storage.serverKeys.response(server);
     }
@@ -91,17 +96,28 @@ export class Keyring {
   private known(server: string): KeyMap {
     let keys = this.cache.get(server);
     if (!keys) {
+      if (this.cache.size >= MAX_TRACKED_SERVERS) this.cache.clear(); // a cache, not a record
       keys = new Map(this.storage.serverKeys.keysOf(server).map((r) => [r.key_id, r]));
       this.cache.set(server, keys);
     }
     return keys;
   }
 
+  /**
+   * Anyone can make us fetch keys (a notary query, or any federation request naming an origin),
+   * so a server that could not be reached is left alone until its backoff (shared with the
+   * federation senders, whose next success clears it) is over.
+   */
   private fetch(server: string, keyIdHint: string): Promise<void> {
     let p = this.inflight.get(server);
     if (!p) {
       this.lastAttempt.set(server, this.clock());
-      p = this.fetchDirect(server, keyIdHint)
+      if (this.lastAttempt.size > MAX_TRACKED_SERVERS) this.lastAttempt.delete(this.lastAttempt.keys().next().value as string);
+      // A server that just failed is not contacted again until its backoff (shared with the
+      // federation senders) is over; fetches take one of a bounded number of outbound slots.
+      const peers = this.client.peers;
+      if (peers.backoffMs(server) > 0) return Promise.resolve();
+      p = peers.slot(() => this.fetchDirect(server, keyIdHint))
         .catch((err) => {
           this.log.warn({ server, err: (err as Error).message }, 'could not fetch server keys');
         })
@@ -115,15 +131,15 @@ export class Keyring {
   }
 
   private async fetchDirect(server: string, keyIdHint: string): Promise<void> {
+    const opts = { unsigned: true, timeoutMs: KEY_FETCH_TIMEOUT_MS, respectBackoff: true };
     try {
-      const res = await this.client.requestOk(server, 'GET', `/_matrix/key/v2/server/${encodeURIComponent(keyIdHint)}`, {
-        unsigned: true, timeoutMs: KEY_FETCH_TIMEOUT_MS,
-      });
+      const res = await this.client.requestOk(server, 'GET', `/_matrix/key/v2/server/${encodeURIComponent(keyIdHint)}`, opts);
       this.storeV2(server, res.text);
     } catch (v2err) {
-      // Synapse 0.10 fell back to the v1 key server when v2 failed.
+      // Synapse 0.10 fell back to the v1 key server when v2 failed; not when nothing answered.
+      if (v2err instanceof PeerUnreachableError) throw v2err;
       try {
-        const res = await this.client.requestOk(server, 'GET', '/_matrix/key/v1/', { unsigned: true, timeoutMs: KEY_FETCH_TIMEOUT_MS });
+        const res = await this.client.requestOk(server, 'GET', '/_matrix/key/v1/', opts);
         this.storeV1(server, res.json);
       } catch {
         throw v2err;

@@ -1,31 +1,41 @@
 // The notary key query (federation-v1.md §9.2): servers' own key responses from our cache, each
-// with our signature added. Our own response is answered directly.
+// with our signature added. Our own response is answered directly. Anyone may ask, so the
+// query is bounded: at most MAX_SERVERS valid server names, each fetched at most once a minute
+// (the keyring's rule), through the bounded outbound slots, never echoing why a fetch failed.
 import type { Homeserver } from '../homeserver.js';
 import { signJson } from '../crypto/index.js';
 import { isJsonObject, isValidServerName } from '../events/index.js';
-import { badJson } from '../errors.js';
+import { MatrixError, badJson } from '../errors.js';
+
+const MAX_SERVERS = 100;
+const MAX_KEY_IDS = 100;
 
 export async function notaryQuery(
   hs: Homeserver, serverKeys: unknown, ownResponse: () => Record<string, unknown>,
 ): Promise<{ server_keys: Record<string, unknown>[] }> {
   if (!isJsonObject(serverKeys)) throw badJson("'server_keys' must be an object of server names");
-  const out: Record<string, unknown>[] = [];
-  for (const [server, wanted] of Object.entries(serverKeys)) {
-    if (!isValidServerName(server)) continue;
-    if (server === hs.serverName) {
-      out.push(ownResponse());
-      continue;
-    }
+  const entries = Object.entries(serverKeys);
+  if (entries.length > MAX_SERVERS) {
+    throw new MatrixError(400, 'M_INVALID_PARAM', `At most ${MAX_SERVERS} servers per key query`);
+  }
+  const wants: { server: string; minimum: number }[] = [];
+  for (const [server, wanted] of entries) {
+    if (!isValidServerName(server)) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid server name in key query');
     let minimum = 0;
     if (isJsonObject(wanted)) {
-      for (const criteria of Object.values(wanted)) {
-        const m = isJsonObject(criteria) ? criteria.minimum_valid_until_ts : undefined;
+      const criteria = Object.values(wanted);
+      if (criteria.length > MAX_KEY_IDS) throw new MatrixError(400, 'M_INVALID_PARAM', `At most ${MAX_KEY_IDS} key ids per server`);
+      for (const c of criteria) {
+        const m = isJsonObject(c) ? c.minimum_valid_until_ts : undefined;
         if (typeof m === 'number' && m > minimum) minimum = m;
       }
     }
-    const text = hs.federation ? await hs.federation.keyring.cachedResponse(server, minimum) : null;
-    if (!text) continue;
-    out.push(signJson(JSON.parse(text) as Record<string, unknown>, hs.serverName, hs.signingKey));
+    wants.push({ server, minimum });
   }
-  return { server_keys: out };
+  const answers = await Promise.all(wants.map(async ({ server, minimum }) => {
+    if (server === hs.serverName) return ownResponse();
+    const text = hs.federation ? await hs.federation.keyring.cachedResponse(server, minimum) : null;
+    return text ? signJson(JSON.parse(text) as Record<string, unknown>, hs.serverName, hs.signingKey) : null;
+  }));
+  return { server_keys: answers.filter((a): a is Record<string, unknown> => a !== null) };
 }

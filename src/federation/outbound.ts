@@ -58,6 +58,7 @@ export class Outbound {
 
   /** A peer made an authenticated request to us: it is reachable again. */
   peerIsUp(server: string): void {
+    this.client.peers.succeeded(server);
     this.senders.get(server)?.retryNow();
   }
 

@@ -15,9 +15,10 @@ export interface PeerAddress {
 }
 
 export function splitServerName(serverName: string): { host: string; port: number | null } {
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(serverName);
-  if (!m) throw new Error(`Invalid server name ${JSON.stringify(serverName)}`);
-  return { host: m[1]!, port: m[2] !== undefined ? Number(m[2]) : null };
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(serverName);
+  const port = m?.[2] !== undefined ? Number(m[2]) : null;
+  if (!m || (port !== null && (port < 1 || port > 65535))) throw new Error(`Invalid server name ${JSON.stringify(serverName)}`);
+  return { host: m[1]!, port };
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -51,5 +52,84 @@ export class PeerResolver {
     }
     this.srvCache.set(host, { ...target, until: this.clock() + SRV_CACHE_MS });
     return target;
+  }
+}
+
+export interface PeerHealthOptions {
+  /** First backoff after a failure; doubles with each further failure up to maxMs. */
+  minMs: number;
+  maxMs: number;
+  /** Outbound fetches (keys, media) running at once, and how many may wait for a slot. */
+  concurrency: number;
+  queueMax: number;
+  clock: () => number;
+}
+
+/** Thrown instead of connecting to a server that failed recently (or when too many fetches wait). */
+export class PeerBackingOff extends Error {}
+
+const MAX_TRACKED = 10_000;
+
+/**
+ * What we know about reaching other servers, shared by every outbound path (federation requests,
+ * key fetches, remote media): a server that could not be reached is left alone for a backoff that
+ * doubles per failure; any answer clears it. Fetches that unauthenticated requests can trigger
+ * (keys, media) check it first and run through a bounded number of slots, so a flood of requests
+ * naming servers cannot turn us into a port scanner or exhaust sockets.
+ */
+export class PeerHealth {
+  private readonly failures = new Map<string, { until: number; interval: number }>();
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly opts: PeerHealthOptions) {}
+
+  /** Milliseconds before `server` should be contacted again (0: now). */
+  backoffMs(server: string): number {
+    const f = this.failures.get(server);
+    return f ? Math.max(0, f.until - this.opts.clock()) : 0;
+  }
+
+  failed(server: string): void {
+    const prev = this.failures.get(server);
+    const interval = Math.min(this.opts.maxMs, Math.max(this.opts.minMs, (prev?.interval ?? 0) * 2));
+    this.failures.delete(server); // re-insert: the map stays ordered by last failure
+    this.failures.set(server, { until: this.opts.clock() + interval, interval });
+    if (this.failures.size > MAX_TRACKED) this.prune();
+  }
+
+  succeeded(server: string): void {
+    this.failures.delete(server);
+  }
+
+  /** Throws PeerBackingOff while `server` is in its backoff. */
+  checkReachable(server: string): void {
+    if (this.backoffMs(server) > 0) throw new PeerBackingOff(`not retrying ${server} yet`);
+  }
+
+  /** Runs `fn` in one of the bounded outbound slots (waiting for one if need be). */
+  async slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.opts.concurrency) {
+      if (this.waiting.length >= this.opts.queueMax) throw new PeerBackingOff('too many outbound fetches waiting');
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+
+  private prune(): void {
+    const now = this.opts.clock();
+    for (const [k, f] of this.failures) if (f.until <= now) this.failures.delete(k);
+    for (const k of this.failures.keys()) {
+      if (this.failures.size <= MAX_TRACKED) break;
+      this.failures.delete(k);
+    }
   }
 }

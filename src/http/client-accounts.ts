@@ -25,7 +25,7 @@ export async function clientAccountRoutes(app: FastifyInstance, hs: Homeserver):
   app.post(`${V1}/login`, async (req) => {
     const b = body(req);
     if (b.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', 'Bad login type.');
-    return hs.accounts.login(b.user, b.password);
+    return hs.accounts.login(b.user, b.password, req.ip);
   });
 
   // POST /logout — the access token stops working

@@ -7,10 +7,6 @@ export async function metricsRoutes(app: FastifyInstance, hs: Homeserver): Promi
     hs.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     hs.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
-  if (!hs.config.metricsEnabled) return;
-  // GET /_synapse/metrics — Prometheus text format, where Synapse served it.
-  app.get('/_synapse/metrics', async (_req, reply) => {
-    reply.type(hs.metrics.registry.contentType);
-    return hs.metrics.registry.metrics();
-  });
+  // GET /_synapse/metrics is served by its own listener (metrics.port, src/metrics.ts), never
+  // here: the client port answers it with 404 M_UNRECOGNIZED like any unknown path.
 }

@@ -14,11 +14,11 @@ export function mediaRepositoryOf(hs: Homeserver): MediaRepository {
   const { config } = hs;
   const log = hs.log.child({ component: 'media' });
   const files = new MediaFiles(config.mediaStorePath);
-  const remote = config.federation.enabled
+  const remote = hs.federation
     ? new RemoteMedia(hs.storage, files, {
       serverName: hs.serverName, signingKey: hs.signingKey, maxBytes: config.maxUploadSize,
       plainHttpLoopback: config.federation.plainHttpLoopbackPeers, timeoutMs: config.federation.requestTimeoutMs,
-      clock: hs.clock,
+      clock: hs.clock, peers: hs.federation.client.peers,
     }, log)
     : null;
   if (remote) hs.onClose(() => remote.close());

@@ -8,7 +8,7 @@ import type { Storage } from '../storage/index.js';
 import type { RemoteMediaRow } from '../storage/media.js';
 import type { SigningKey } from '../crypto/index.js';
 import { MatrixError, notFound, tooLarge } from '../errors.js';
-import { PeerResolver } from '../federation/peers.js';
+import { PeerResolver, type PeerHealth } from '../federation/peers.js';
 import { authorizationHeader } from '../federation/x-matrix.js';
 import { MediaFiles, newMediaId } from './media-files.js';
 import { receiveToFile, FileTooLargeError } from './receive-file.js';
@@ -21,10 +21,9 @@ export interface RemoteMediaOptions {
   plainHttpLoopback: boolean;
   timeoutMs: number;
   clock: () => number;
+  /** Reachability and outbound slots shared with federation: a failing origin is left alone. */
+  peers: PeerHealth;
 }
-
-const unreachable = (origin: string, why: string) =>
-  new MatrixError(502, 'M_UNKNOWN', `Could not fetch media from ${origin}: ${why}`);
 
 export class RemoteMedia {
   private readonly agent: Agent;
@@ -60,7 +59,27 @@ export class RemoteMedia {
     return p;
   }
 
+  /**
+   * Anyone may name any origin in a download URL: the fetch honours the origin's backoff, takes
+   * a bounded outbound slot, and a failure answers only `could not reach <origin>` (the socket
+   * error goes to the log, never to the client).
+   */
   private async fetch(origin: string, mediaId: string): Promise<RemoteMediaRow> {
+    if (this.opts.peers.backoffMs(origin) > 0) throw this.unreachable(origin, 'in backoff after a failure');
+    try {
+      return await this.opts.peers.slot(() => this.fetchNow(origin, mediaId));
+    } catch (err) {
+      if (err instanceof MatrixError) throw err;
+      throw this.unreachable(origin, (err as Error).message);
+    }
+  }
+
+  private unreachable(origin: string, why: string): MatrixError {
+    this.log.warn({ origin, err: why }, 'could not fetch remote media');
+    return new MatrixError(502, 'M_UNKNOWN', `could not reach ${origin}`);
+  }
+
+  private async fetchNow(origin: string, mediaId: string): Promise<RemoteMediaRow> {
     const path = `/_matrix/media/v1/download/${encodeURIComponent(origin)}/${encodeURIComponent(mediaId)}`;
     const body = await this.request(origin, path);
     const { headers } = body;
@@ -75,7 +94,7 @@ export class RemoteMedia {
       received = await receiveToFile(body.stream, tmp, { maxBytes: this.opts.maxBytes, onStop: 'destroy' });
     } catch (err) {
       if (err instanceof FileTooLargeError) throw tooLarge(`The remote file is larger than this server's max_upload_size (${err.limit} bytes)`);
-      throw unreachable(origin, (err as Error).message);
+      throw this.unreachable(origin, (err as Error).message);
     }
     const fileId = newMediaId();
     try {
@@ -98,11 +117,13 @@ export class RemoteMedia {
   }
 
   private async request(origin: string, path: string): Promise<{ stream: Readable; headers: Record<string, string | string[] | undefined> }> {
+    const { peers } = this.opts;
     let base: string;
     try {
       ({ origin: base } = await this.resolver.resolve(origin));
     } catch (err) {
-      throw unreachable(origin, (err as Error).message);
+      peers.failed(origin);
+      throw this.unreachable(origin, (err as Error).message);
     }
     // Signed like any federation request (media servers of 2015 also accepted a plain GET).
     const authorization = authorizationHeader(
@@ -116,12 +137,14 @@ export class RemoteMedia {
         signal: this.aborter.signal,
       });
     } catch (err) {
-      throw unreachable(origin, (err as Error).message);
+      if (!this.aborter.signal.aborted) peers.failed(origin);
+      throw this.unreachable(origin, (err as Error).message);
     }
+    peers.succeeded(origin);
     if (res.statusCode === 200) return { stream: res.body, headers: res.headers };
     const text = await res.body.text().catch(() => '');
     if (res.statusCode === 404) throw notFound(`Media not found on ${origin}`);
-    throw unreachable(origin, `answered ${res.statusCode} ${text.slice(0, 200)}`);
+    throw this.unreachable(origin, `answered ${res.statusCode} ${text.slice(0, 200)}`);
   }
 
   async close(): Promise<void> {

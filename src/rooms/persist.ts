@@ -85,6 +85,24 @@ export class EventPersister {
   }
 
   /**
+   * Several new events of this server in ONE SQLite transaction, each following the previous:
+   * all are stored or none is (createRoom). `first` runs inside the transaction before the
+   * first event (room row, alias), so it is rolled back with them.
+   */
+  createLocalEvents(templates: EventTemplate[], first: () => void = () => {}): PersistedEvent[] {
+    const now = this.clock();
+    const evs = this.storage.transaction(() => {
+      first();
+      return templates.map((template) => {
+        const { pdu, json, before } = this.buildAuthorised(template, now, undefined);
+        return this.store(pdu, json, { before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
+      });
+    });
+    for (const ev of evs) this.runAfterCommit(ev);
+    return evs;
+  }
+
+  /**
    * Everything createLocalEvent does except storing: an invite that another server must
    * countersign first, or a make_join template. Throws MatrixError when not authorised.
    */
