@@ -1,7 +1,7 @@
 import type { Storage } from '../storage/index.js';
 import type { Requester } from '../accounts/auth.js';
 import type { Pdu, JsonObject, StateMap } from '../events/index.js';
-import { defaultPowerLevelsContent, isValidUserId, makeRoomId, randomString, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
+import { defaultPowerLevelsContent, isValidRoomAlias, isValidUserId, makeRoomId, randomString, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
 import { MatrixError, badJson, forbidden, notFound } from '../errors.js';
 import type { EventPersister } from './persist.js';
 
@@ -200,6 +200,7 @@ export class RoomService {
       if (typeof m !== 'string') throw badJson("m.room.member needs 'membership'");
     }
     this.requireRoom(roomId);
+    if (type === 'm.room.aliases' && stateKeyValue === this.serverName) this.checkAliasesContent(roomId, body);
     const ev = this.persister.createLocalEvent({ type, room_id: roomId, sender: requester.userId, content: body, state_key: stateKeyValue });
     return { event_id: ev.pdu.event_id };
   }
@@ -226,6 +227,21 @@ export class RoomService {
       },
     );
     return { event_id: ev.pdu.event_id };
+  }
+
+  /**
+   * Our server's m.room.aliases lists our directory's aliases of the room; the auth rules already
+   * confine a sender to their own server's key, this keeps a member from listing aliases that do
+   * not lead here (PUT /directory/room/{alias} is the way to add one).
+   */
+  private checkAliasesContent(roomId: string, body: JsonObject): void {
+    const aliases = body.aliases;
+    if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string')) throw badJson("'aliases' must be a list of room aliases");
+    for (const a of aliases as string[]) {
+      if (!isValidRoomAlias(a) || serverOf(a) !== this.serverName || this.storage.rooms.getAlias(a)?.room_id !== roomId) {
+        throw forbidden(`${a.slice(0, 300)} is not an alias of this room on ${this.serverName}`);
+      }
+    }
   }
 
   /** POST /rooms/{roomId}/forget: only once you have left (or been banned or kicked). */
