@@ -216,11 +216,12 @@ export class RoomService {
       { type: 'm.room.redaction', room_id: roomId, sender: requester.userId, content: body, redacts: eventId },
       {
         txn: txn && { tokenHash: requester.tokenHash, path: txn.path, txnId: txn.txnId },
-        // v0.12 rule: redact level, or your own event.
+        // v0.12 rule: redact level, or your own event; never an event of another room.
         check: (pdu: Pdu, state: StateMap<Pdu>) => {
-          if (userPowerLevel(pdu.sender, state) >= namedLevel('redact', 50, state)) return;
           const target = this.storage.events.getEvent(eventId);
-          if (!target || target.sender !== pdu.sender || target.room_id !== roomId) {
+          if (target && target.room_id !== roomId) throw notFound(`Event ${eventId} is not in room ${roomId}`);
+          if (userPowerLevel(pdu.sender, state) >= namedLevel('redact', 50, state)) return;
+          if (!target || target.sender !== pdu.sender) {
             throw forbidden("You don't have permission to redact events");
           }
         },
