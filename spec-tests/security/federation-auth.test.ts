@@ -243,7 +243,7 @@ t.test('the same id and create rules hold on send_join and invite', async (t) =>
   ];
   for (const [name, ev] of cases) {
     const res = await signedRequest(B, A, 'PUT', `${F}/send_join/${enc(roomId)}/${enc(ev.event_id)}`, { body: ev });
-    t.equal(res.status, 403, `send_join with ${name}: ${res.text}`);
+    t.equal(res.status, 403, `send_join with ${name}: ${res.text.slice(0, 200)}`);
     t.equal(res.body.errcode, 'M_FORBIDDEN');
   }
   t.notOk(A.hs.membership(roomId, carol), 'carol is not in the room');
@@ -254,7 +254,7 @@ t.test('the same id and create rules hold on send_join and invite', async (t) =>
     content: { membership: 'invite' }, depth: 3, event_id: `$${randomString(10)}:${A.serverName}`,
   });
   const res = await signedRequest(B, A, 'PUT', `${F}/invite/${enc(invite.room_id)}/${enc(invite.event_id)}`, { body: invite });
-  t.equal(res.status, 403, res.text);
+  t.equal(res.status, 403, res.text.slice(0, 200));
   t.match(res.body.error, /origin/);
   const sync = await alice.get('/initialSync?limit=10');
   t.notOk(sync.body.rooms.some((r: any) => r.room_id === invite.room_id), 'no invite reaches alice');

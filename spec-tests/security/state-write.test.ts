@@ -3,6 +3,7 @@
 import t from 'tap';
 import { startServer, Client, enc, type TestServer } from '../helpers/server.js';
 import { register, signedRequest, pairFor, waitFor } from '../federation/helpers.js';
+import { hashAndSignEvent, randomString, type Pdu } from '../../src/events/index.js';
 
 async function createRoom(c: Client, body: Record<string, unknown>): Promise<string> {
   const res = await c.post('/createRoom', body);
@@ -118,4 +119,34 @@ t.test('a redaction never reaches into another room, locally or from a peer', as
   const inRoom = (await alice.get(`/rooms/${enc(roomId)}/messages?dir=b&limit=50`)).body.chunk.find((e: any) => e.event_id === target);
   t.equal(inRoom.content.body, 'keep me', 'intact in /messages');
   await waitFor(async () => (await alice.put(`/rooms/${enc(roomId)}/send/m.room.message/m2`, { msgtype: 'm.text', body: 'on' })).status === 200, 'alice sends');
+});
+
+t.test("from a peer too: a non-member's aliases and a member's aliases under another server's key are rejected", async (t) => {
+  const [A, B] = await pairFor(t);
+  const alice = await register(A, 'alice');
+  const bob = await register(B, 'bob');
+  const roomId = await createRoom(alice, { visibility: 'public', room_alias_name: 'peered' });
+  t.equal((await bob.post(`/join/${enc(`#peered:${A.serverName}`)}`, {})).status, 200);
+  await waitFor(() => A.hs.membership(roomId, bob.userId!) === 'join', 'bob joined on A');
+  const honest = B.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
+  const forge = (fields: Record<string, unknown>): Pdu => {
+    const { signatures: _s, unsigned: _u, ...rest } = { ...honest, event_id: `$${randomString(12)}:${B.serverName}`, type: 'm.room.aliases', ...fields } as Pdu;
+    return hashAndSignEvent({ ...rest, signatures: {} } as Pdu, B.serverName, B.hs.signingKey);
+  };
+  const eve = `@eve:${B.serverName}`;
+  const nonMember = forge({ sender: eve, state_key: B.serverName, content: { aliases: [`#spoof:${B.serverName}`] } });
+  const otherKey = forge({ state_key: A.serverName, content: { aliases: [`#spoof:${A.serverName}`] } });
+  const ownKey = forge({ state_key: B.serverName, content: { aliases: [`#bobs:${B.serverName}`] } });
+  const res = await signedRequest(B, A, 'PUT', `/_matrix/federation/v1/send/al-${Date.now()}/`, {
+    body: { origin: B.serverName, origin_server_ts: Date.now(), pdus: [nonMember, otherKey, ownKey] },
+  });
+  t.equal(res.status, 200);
+  t.match(A.hs.storage.events.getEvent(nonMember.event_id)?.rejected_reason, /not in room/, 'non-member rejected');
+  t.match(A.hs.storage.events.getEvent(otherKey.event_id)?.rejected_reason, /own server/, "another server's key rejected");
+  const { ids, state } = await visibleIds(alice, roomId);
+  t.notOk(ids.has(nonMember.event_id));
+  t.notOk(ids.has(otherKey.event_id));
+  t.same(state.find((e: any) => e.type === 'm.room.aliases' && e.state_key === A.serverName)?.content, { aliases: [`#peered:${A.serverName}`] }, "A's aliases untouched");
+  t.same(state.find((e: any) => e.type === 'm.room.aliases' && e.state_key === B.serverName)?.content, { aliases: [`#bobs:${B.serverName}`] }, "a member's own server's key is fine");
+  t.equal((await alice.put(`/rooms/${enc(roomId)}/send/m.room.message/1`, { msgtype: 'm.text', body: 'ok' })).status, 200);
 });
