@@ -20,6 +20,8 @@ const cases: [string, StateMap<JsonObject>, JsonObject, Expect][] = [
   ['create by a remote user naming a local creator', new Map(), ev('m.room.create', CAROL, { creator: ALICE }, { state_key: '', prev: [] }), 403],
   ['a second create after the room began', room('public'), ev('m.room.create', BOB, { creator: BOB }, { state_key: '', prev: [] }), 403],
   ['create citing auth events is not the first event', stateOf(createEvent()), ev('m.room.create', ALICE, { creator: ALICE }, { state_key: '', prev: [] }), 403],
+  ['create under another state_key', new Map(), ev('m.room.create', ALICE, { creator: ALICE }, { state_key: 'x', prev: [] }), 403],
+  ['create that is not a state event', new Map(), ev('m.room.create', ALICE, { creator: ALICE }, { prev: [] }), 403],
   ['create without a creator', new Map(), ev('m.room.create', ALICE, {}, { state_key: '', prev: [] }), 400],
   ['create without prev_events at all', new Map(), { ...createEvent(), prev_events: undefined }, 403],
   ['no create in auth: room does not exist', stateOf(member(ALICE, ALICE, 'join')), msg(ALICE), 403],

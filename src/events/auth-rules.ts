@@ -61,6 +61,7 @@ function checkCreate(event: JsonObject, auth: StateMap<JsonObject>, sender: stri
     throw forbid("A create event must come from the room's own server");
   }
   if (auth.size > 0) throw forbid('A create event must be the first event of the room');
+  if (event.state_key !== '') throw forbid('A create event must have the empty state_key');
   if (typeof contentOf(event).creator !== 'string') throw invalid('A create event needs a creator');
 }
 
