@@ -260,3 +260,44 @@ t.test('the same id and create rules hold on send_join and invite', async (t) =>
   t.notOk(sync.body.rooms.some((r: any) => r.room_id === invite.room_id), 'no invite reaches alice');
   t.equal((await alice.put(`/rooms/${enc(roomId)}/send/m.room.message/1`, { msgtype: 'm.text', body: 'fine' })).status, 200);
 });
+
+t.test('backfilled history from a hostile peer cannot smuggle in a second create or a join authorised by it', async (t) => {
+  const [A, B] = await pairFor(t);
+  const bob = await register(B, 'bob');
+  const alice = await register(A, 'alice');
+  const { body } = await bob.post('/createRoom', { room_alias_name: 'hist' });
+  const roomId: string = body.room_id;
+  // B's database is the attacker's: a second create by mallory and mallory's join on it, written
+  // straight into B's graph (B's own rules would refuse them) and hung on B's forward extremities.
+  const mallory = `@mallory:${B.serverName}`;
+  const create = forge(B, { type: 'm.room.create', room_id: roomId, sender: mallory, state_key: '', content: { creator: mallory } });
+  const join = forge(B, {
+    type: 'm.room.member', room_id: roomId, sender: mallory, state_key: mallory, content: { membership: 'join' },
+    prev_events: [ref(create)], auth_events: [ref(create)], depth: 2,
+  });
+  const plant = (ev: Pdu) => B.hs.storage.events.insertEvent({
+    event_id: ev.event_id, stream_ordering: null, room_id: roomId, type: ev.type, state_key: ev.state_key ?? null, sender: ev.sender,
+    depth: ev.depth, origin_server_ts: ev.origin_server_ts, received_ts: Date.now(), age_ts: Date.now(), json: JSON.stringify(ev),
+    outlier: 0, rejected_reason: null, hash_mismatch: 0, state_group_before: null, state_group: null,
+  }, ev.prev_events.map((p) => p[0]), ev.auth_events.map((a) => a[0]));
+  plant(create);
+  plant(join);
+  B.hs.storage.events.updateForwardExtremities(roomId, join.event_id, []);
+  const before = (await bob.put(`/rooms/${enc(roomId)}/send/m.room.message/h1`, { msgtype: 'm.text', body: 'history' })).body.event_id;
+  t.ok(B.hs.storage.events.prevEventIds(before).includes(join.event_id), "B's next event cites the planted join");
+
+  t.equal((await alice.post(`/join/${enc(`#hist:${B.serverName}`)}`, {})).status, 200);
+  // alice pages back past her join: A backfills from B and is handed the planted events.
+  await waitFor(async () => messageBodies((await alice.get(`/rooms/${enc(roomId)}/messages?dir=b&limit=50`)).body.chunk).includes('history'), 'backfilled history');
+  const seen = await visible(alice, roomId);
+  assertNoneVisible(t, seen, [create.event_id, join.event_id], 'planted');
+  t.notOk(seen.timeline.some((e: any) => e.sender === mallory || e.state_key === mallory), 'no trace of mallory in /messages');
+  const creates = seen.state.filter((e: any) => e.type === 'm.room.create');
+  t.equal(creates.length, 1);
+  t.equal(creates[0].content.creator, bob.userId);
+  for (const ev of [create, join]) {
+    const row = A.hs.storage.events.getEvent(ev.event_id);
+    t.ok(!row || row.rejected_reason, `${ev.type} not accepted (${row?.rejected_reason ?? 'not stored'})`);
+  }
+  t.equal((await alice.put(`/rooms/${enc(roomId)}/send/m.room.message/1`, { msgtype: 'm.text', body: 'hello bob' })).status, 200);
+});
