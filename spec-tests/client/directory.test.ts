@@ -72,12 +72,18 @@ t.test('bad alias requests: remote alias, missing room_id, unknown room, no toke
   t.equal((await anon(`/directory/room/${enc(alias('noroom'))}`)).status, 404, 'nothing was stored');
 });
 
-t.test('as in 2015, any user may alias a room: m.room.aliases is always allowed and sent by the caller', async (t) => {
+t.test('a member may alias a room (m.room.aliases sent by the caller); a non-member gets 403 and no alias', async (t) => {
   const r = await room(alice);
-  t.equal((await bob.put(`/directory/room/${enc(alias('outsider'))}`, { room_id: r })).status, 200);
+  const outsider = await bob.put(`/directory/room/${enc(alias('outsider'))}`, { room_id: r });
+  t.equal(outsider.status, 403, 'non-members may not send m.room.aliases (0.10 let them)');
+  t.equal(outsider.body.errcode, 'M_FORBIDDEN');
+  t.equal((await anon(`/directory/room/${enc(alias('outsider'))}`)).status, 404, 'the alias was not kept');
+  t.equal((await alice.post(`/rooms/${enc(r)}/invite`, { user_id: bob.userId })).status, 200);
+  t.equal((await bob.post(`/join/${enc(r)}`, {})).status, 200);
+  t.equal((await bob.put(`/directory/room/${enc(alias('insider'))}`, { room_id: r })).status, 200);
   const id = server.hs.storage.state.currentStateEventId(r, 'm.room.aliases', server.serverName)!;
   t.equal(server.hs.persister.loader.pdu(id)?.sender, bob.userId);
-  t.same(await aliasesEvent(r), { aliases: [alias('outsider')] });
+  t.same(await aliasesEvent(r), { aliases: [alias('insider')] });
 });
 
 t.test('an alias may be deleted by its creator or a server admin, nobody else', async (t) => {

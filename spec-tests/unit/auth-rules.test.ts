@@ -14,14 +14,29 @@ const joined = (...users: string[]) => users.map((u) => member(u, u, 'join'));
 
 const cases: [string, StateMap<JsonObject>, JsonObject, Expect][] = [
   // §1 top level
-  ['create is always allowed', new Map(), createEvent(), 'allow'],
+  ['the first create of the room is allowed', new Map(), createEvent(), 'allow'],
+  ['create with prev_events is rejected', new Map(), ev('m.room.create', ALICE, { creator: ALICE }, { state_key: '', prev: ['$x:hs'] }), 403],
+  ['create from another server than the room id names', new Map(), ev('m.room.create', CAROL, { creator: CAROL }, { state_key: '', prev: [] }), 403],
+  ['create by a remote user naming a local creator', new Map(), ev('m.room.create', CAROL, { creator: ALICE }, { state_key: '', prev: [] }), 403],
+  ['a second create after the room began', room('public'), ev('m.room.create', BOB, { creator: BOB }, { state_key: '', prev: [] }), 403],
+  ['create citing auth events is not the first event', stateOf(createEvent()), ev('m.room.create', ALICE, { creator: ALICE }, { state_key: '', prev: [] }), 403],
+  ['create under another state_key', new Map(), ev('m.room.create', ALICE, { creator: ALICE }, { state_key: 'x', prev: [] }), 403],
+  ['create that is not a state event', new Map(), ev('m.room.create', ALICE, { creator: ALICE }, { prev: [] }), 403],
+  ['create without a creator', new Map(), ev('m.room.create', ALICE, {}, { state_key: '', prev: [] }), 400],
+  ['create without prev_events at all', new Map(), { ...createEvent(), prev_events: undefined }, 403],
   ['no create in auth: room does not exist', stateOf(member(ALICE, ALICE, 'join')), msg(ALICE), 403],
   ['no create: even a join is rejected', new Map(), member(BOB, BOB, 'join'), 403],
   ['missing room_id', room(), { ...msg(ALICE), room_id: undefined }, 400],
   ['missing sender', room(), { ...msg(ALICE), sender: undefined }, 400],
   ['legacy user_id accepted as sender', room(), { ...msg(ALICE), sender: undefined, user_id: ALICE }, 'allow'],
   ['overlong type', room(), { ...msg(ALICE), type: 'x'.repeat(256) }, 400],
-  ['aliases allowed from anyone', room(), state('m.room.aliases', CAROL, { aliases: [] }, 'other'), 'allow'],
+  ['aliases from a member for its own server', room('public', ...joined(CAROL)), state('m.room.aliases', CAROL, { aliases: [] }, 'other'), 'allow'],
+  ['aliases at level 0 (no power level applies)', withPowerLevels(room('public', ...joined(BOB)), pl({ state_default: 100 })), state('m.room.aliases', BOB, { aliases: [] }, 'hs'), 'allow'],
+  ['aliases from a non-member are rejected', room(), state('m.room.aliases', CAROL, { aliases: [] }, 'other'), 403],
+  ['aliases from an invited user are rejected', room('invite', member(ALICE, CAROL, 'invite')), state('m.room.aliases', CAROL, { aliases: [] }, 'other'), 403],
+  ["aliases under another server's key", room('public', ...joined(CAROL)), state('m.room.aliases', CAROL, { aliases: [] }, 'hs'), 403],
+  ['aliases under the empty key', room('public'), state('m.room.aliases', ALICE, { aliases: [] }, ''), 403],
+  ['aliases without a state_key', room('public'), ev('m.room.aliases', ALICE, { aliases: [] }), 403],
   ['m.federate false: remote sender rejected', stateOf(createEvent(ALICE, { 'm.federate': false }), ...joined(ALICE, CAROL)), msg(CAROL), 403],
   ['m.federate false: remote join rejected', stateOf(createEvent(ALICE, { 'm.federate': false }), state('m.room.join_rules', ALICE, { join_rule: 'public' })), member(CAROL, CAROL, 'join'), 403],
   ['m.federate false: local sender fine', stateOf(createEvent(ALICE, { 'm.federate': false }), ...joined(ALICE)), msg(ALICE), 'allow'],
@@ -106,9 +121,30 @@ const cases: [string, StateMap<JsonObject>, JsonObject, Expect][] = [
   ['redaction at level 0 of a remote event', room('public', ...joined(BOB)), ev('m.room.redaction', BOB, {}, { redacts: '$x:other' }), 403],
   ['redaction at level 0 of an own-server event', room('public', ...joined(BOB)), ev('m.room.redaction', BOB, {}, { redacts: '$x:hs', event_id: '$r:hs' }), 'allow'],
   ['own-server rule compares event_id domains', room('public', ...joined(CAROL)), ev('m.room.redaction', CAROL, {}, { redacts: '$x:hs', event_id: '$r:other' }), 403],
+  ['own-server rule: a foreign redaction id claiming our server', room('public', ...joined(CAROL)), ev('m.room.redaction', CAROL, {}, { redacts: '$x:hs', event_id: '$r:hs' }), 403],
   ['redaction level exactly met (>=)', withPowerLevels(room('public', ...joined(BOB)), pl({ users: { [ALICE]: 100, [BOB]: 50 } })), ev('m.room.redaction', BOB, {}, { redacts: '$x:other' }), 'allow'],
   ['redaction from a non-member', room('public'), ev('m.room.redaction', BOB, {}, { redacts: '$x:hs' }), 403],
 ];
+
+// Redactions whose target we hold: the rule compares the redacted event's sender's server.
+const aliceMsg = msg(ALICE);
+const carolMsg = msg(CAROL);
+const forgedId = { ...msg(CAROL), event_id: '$forged:hs' }; // an id in our name on a remote user's event
+const redactionCases: [string, StateMap<JsonObject>, JsonObject, JsonObject, Expect][] = [
+  ['level 0: redacting an event of your own server', room('public', ...joined(BOB)), ev('m.room.redaction', BOB, {}, { redacts: aliceMsg.event_id as string }), aliceMsg, 'allow'],
+  ["level 0: another server's user's event", room('public', ...joined(CAROL)), ev('m.room.redaction', CAROL, {}, { redacts: aliceMsg.event_id as string }), aliceMsg, 403],
+  ['level 0: the target id names our server but its sender is remote', room('public', ...joined(BOB)), ev('m.room.redaction', BOB, {}, { redacts: '$forged:hs' }), forgedId, 403],
+  ['level 0: remote user redacting an event of its server', room('public', ...joined(CAROL)), ev('m.room.redaction', CAROL, {}, { redacts: carolMsg.event_id as string }), carolMsg, 'allow'],
+  ['redact level: any event', room('public', ...joined(CAROL)), ev('m.room.redaction', ALICE, {}, { redacts: carolMsg.event_id as string }), carolMsg, 'allow'],
+];
+for (const [name, auth, event, redacted, expected] of redactionCases) {
+  t.test(`redaction with the target known: ${name}`, async (t) => {
+    if (expected === 'allow') return void t.doesNotThrow(() => checkEventAuth(event, auth, { redacted }));
+    const err = catchError(() => checkEventAuth(event, auth, { redacted }));
+    t.type(err, AuthError);
+    t.equal((err as AuthError).status, expected);
+  });
+}
 
 for (const [name, auth, event, expected] of cases) {
   t.test(name, async (t) => {

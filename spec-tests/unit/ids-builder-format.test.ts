@@ -2,6 +2,7 @@ import t from 'tap';
 import {
   buildEvent, checkContentHash, computeReferenceHash, eventRef, hashAndSignEvent, isValidEventId, isValidRoomAlias,
   isValidNewAliasName, isValidRoomId, isValidServerName, isValidUserId, localpartOf, makeEventId, makeRoomId, randomString, serverOf, splitStateKey,
+  MAX_DEPTH, depthAfter, isValidDepth,
   stateKey, toClientEvent,
 } from '../../src/events/index.js';
 import { generateSigningKey } from '../../src/crypto/index.js';
@@ -105,6 +106,23 @@ t.test('buildEvent: first event and redaction', async (t) => {
   t.equal(red.redacts, '$v:hs');
   t.notOk('state_key' in red);
   t.notOk('prev_state' in red);
+});
+
+t.test('depth is capped at 2^53-1, so an event after a peer\'s huge depth still encodes', async (t) => {
+  t.equal(MAX_DEPTH, 2 ** 53 - 1);
+  t.equal(depthAfter([]), 1);
+  t.equal(depthAfter([3, 9, 4]), 10);
+  t.equal(depthAfter([MAX_DEPTH - 1]), MAX_DEPTH);
+  t.equal(depthAfter([MAX_DEPTH, 5]), MAX_DEPTH, 'min(max(prev)+1, cap)');
+  const ev = buildEvent({ type: 'm.room.message', room_id: '!r:hs', sender: '@a:hs', content: {} }, {
+    eventId: '$e:hs', origin: 'hs', originServerTs: 1, authEvents: [],
+    prevEvents: [{ event_id: '$p:hs', depth: MAX_DEPTH, referenceHash: 'h' }],
+  });
+  t.equal(ev.depth, MAX_DEPTH);
+  t.doesNotThrow(() => hashAndSignEvent(ev, 'hs', generateSigningKey()), 'still canonical JSON');
+  for (const [d, ok] of [[0, true], [1, true], [MAX_DEPTH, true], [MAX_DEPTH + 1, false], [-1, false], [1.5, false], ['1', false], [null, false]] as const) {
+    t.equal(isValidDepth(d), ok, `isValidDepth(${String(d)})`);
+  }
 });
 
 const pdu = {

@@ -6,7 +6,7 @@ import { serverOf } from './ids.js';
 import { checkMembership } from './membership-rules.js';
 import { checkPowerLevelChange } from './power-level-change.js';
 import { namedLevel, requiredLevelToSend, userPowerLevel } from './power-levels.js';
-import { contentOf, eventSender, stateKey, type JsonObject, type StateMap } from './types.js';
+import { contentOf, eventSender, isJsonObject, stateKey, type JsonObject, type StateMap } from './types.js';
 
 export { AuthError, EventTooLargeError } from './auth-errors.js';
 export { checkEventSize } from './event-size.js';
@@ -14,8 +14,13 @@ export { authEventsFor } from './auth-events.js';
 
 const CREATE_KEY = stateKey('m.room.create', '');
 
+/** What the rules may know beyond the state: the event a redaction targets, when we hold it. */
+export interface AuthContext {
+  redacted?: JsonObject;
+}
+
 /** `auth` is the state before the event (or, for outliers, its own auth_events). */
-export function checkEventAuth(event: JsonObject, auth: StateMap<JsonObject>): void {
+export function checkEventAuth(event: JsonObject, auth: StateMap<JsonObject>, ctx: AuthContext = {}): void {
   const field = overlongField(event);
   if (field) throw invalid(`'${field}' too large`);
   if (typeof event.room_id !== 'string') throw invalid('Event has no room_id');
@@ -23,26 +28,41 @@ export function checkEventAuth(event: JsonObject, auth: StateMap<JsonObject>): v
   const sender = eventSender(event);
   if (sender === undefined) throw invalid('Event has no sender');
 
-  if (event.type === 'm.room.create') return;
+  if (event.type === 'm.room.create') return checkCreate(event, auth, sender);
   checkRoomExists(event, auth, sender);
-  if (event.type === 'm.room.aliases') return; // 2015 "temporary hack": anyone may send it
   if (event.type === 'm.room.member') return checkMembership(event, auth, sender);
-
   checkSenderJoined(event, auth, sender);
+  // 2015 let anyone send m.room.aliases; later rules: only a server's own key, and (here) only by a member.
+  if (event.type === 'm.room.aliases') return checkAliasesKey(event, sender);
   checkSendLevel(event, auth, sender);
   checkStateKeyOwnership(event, sender);
   if (event.type === 'm.room.power_levels') checkPowerLevelChange(event, auth, sender);
-  if (event.type === 'm.room.redaction') checkRedaction(event, auth, sender);
+  if (event.type === 'm.room.redaction') checkRedaction(event, auth, sender, ctx.redacted);
 }
 
 /** Convenience for callers that prefer a boolean; any failure counts as not allowed. */
-export function isEventAllowed(event: JsonObject, auth: StateMap<JsonObject>): boolean {
+export function isEventAllowed(event: JsonObject, auth: StateMap<JsonObject>, ctx: AuthContext = {}): boolean {
   try {
-    checkEventAuth(event, auth);
+    checkEventAuth(event, auth, ctx);
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * 0.10 allowed every create, so a peer could start a second room history under our room id. A
+ * create is valid only as the room's first event: no prev_events, nothing before it, and sent by
+ * a user of the server the room id names (only that server can sign it).
+ */
+function checkCreate(event: JsonObject, auth: StateMap<JsonObject>, sender: string): void {
+  if (!Array.isArray(event.prev_events) || event.prev_events.length > 0) throw forbid('A create event must have no prev_events');
+  if (domainOf(event.room_id) === undefined || domainOf(event.room_id) !== domainOf(sender)) {
+    throw forbid("A create event must come from the room's own server");
+  }
+  if (auth.size > 0) throw forbid('A create event must be the first event of the room');
+  if (event.state_key !== '') throw forbid('A create event must have the empty state_key');
+  if (typeof contentOf(event).creator !== 'string') throw invalid('A create event needs a creator');
 }
 
 function checkRoomExists(event: JsonObject, auth: StateMap<JsonObject>, sender: string): void {
@@ -76,11 +96,25 @@ function checkStateKeyOwnership(event: JsonObject, sender: string): void {
   }
 }
 
-/** v0.12: enough power, or the redaction comes from the server that sent the original. */
-function checkRedaction(event: JsonObject, auth: StateMap<JsonObject>, sender: string): void {
+/** m.room.aliases: a server publishes its own aliases under its own name, nobody else's. */
+function checkAliasesKey(event: JsonObject, sender: string): void {
+  if (event.state_key !== domainOf(sender)) {
+    throw forbid("m.room.aliases may only be sent with your own server's name as state_key");
+  }
+}
+
+/**
+ * v0.12: enough power, or an event of the redaction sender's own server. "Own server" is the
+ * redacted event's sender's server when we hold that event, else the server its id names (an
+ * event id's server is its origin, checked on receipt); the redaction's own id must be from
+ * the sender's server too. Where the target arrives later, the persister checks it again
+ * before applying the redaction.
+ */
+function checkRedaction(event: JsonObject, auth: StateMap<JsonObject>, sender: string, redacted?: JsonObject): void {
   if (userPowerLevel(sender, auth) >= namedLevel('redact', 50, auth)) return;
-  const own = domainOf(event.event_id);
-  if (own !== undefined && own === domainOf(event.redacts)) return;
+  const own = domainOf(sender);
+  const target = isJsonObject(redacted) ? domainOf(eventSender(redacted)) : domainOf(event.redacts);
+  if (own !== undefined && own === target && own === domainOf(event.event_id)) return;
   throw forbid("You don't have permission to redact events");
 }
 

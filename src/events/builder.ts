@@ -2,6 +2,22 @@
 // supplies event ID, time and the prev/auth events; hashing and signing come afterwards.
 import type { EventRef, JsonObject, Pdu } from './types.js';
 
+/**
+ * The largest depth an event may carry. A peer may claim any depth, and ours is one more than the
+ * deepest prev_event: capped here, it stays an integer canonical JSON can encode exactly (a PDU
+ * at depth 2^53-1 once made every later local event of its room unencodable).
+ */
+export const MAX_DEPTH = Number.MAX_SAFE_INTEGER;
+
+export function isValidDepth(d: unknown): d is number {
+  return Number.isSafeInteger(d) && (d as number) >= 0 && (d as number) <= MAX_DEPTH;
+}
+
+/** Synapse's later rule: min(max(prev depths) + 1, cap). */
+export function depthAfter(prevDepths: number[]): number {
+  return Math.min(prevDepths.reduce((max, d) => Math.max(max, d), 0) + 1, MAX_DEPTH);
+}
+
 export interface EventTemplate {
   type: string;
   room_id: string;
@@ -26,7 +42,7 @@ export interface BuildOptions {
  * `Omit<Pdu,'hashes'|'signatures'> & {...}`, whose index signature would hide every field).
  */
 export function buildEvent(t: EventTemplate, opts: BuildOptions): Pdu {
-  const depth = opts.prevEvents.reduce((max, p) => Math.max(max, p.depth), 0) + 1;
+  const depth = depthAfter(opts.prevEvents.map((p) => p.depth));
   const event: Pdu = {
     auth_events: opts.authEvents.map((a): EventRef => [a.event_id, { sha256: a.referenceHash }]),
     content: t.content,

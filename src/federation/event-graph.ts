@@ -55,7 +55,7 @@ export class EventGraph {
   /** The room state the event was built on, or null when we do not know it. */
   stateBefore(row: EventRow): StateIds | null {
     if (row.state_group_before !== null) return this.storage.state.getGroup(row.state_group_before);
-    return row.type === 'm.room.create' ? new Map() : null;
+    return row.type === 'm.room.create' && !row.rejected_reason ? new Map() : null;
   }
 
   rows(ids: Iterable<string>): EventRow[] {

@@ -83,10 +83,7 @@ export class InboundPdus {
   private async authEventsAsState(origin: string, pdu: Pdu): Promise<StateIds> {
     await this.ensureAuthEvents(origin, pdu);
     const ids: StateIds = new Map();
-    for (const [id] of pdu.auth_events) {
-      const ev = this.hs.persister.loader.pdu(id);
-      if (ev && ev.state_key !== undefined) ids.set(stateKey(ev.type, ev.state_key), id);
-    }
+    for (const ev of this.hs.persister.stateAt.fromAuthEvents(pdu).values()) ids.set(stateKey(ev.type, ev.state_key!), ev.event_id);
     return ids;
   }
 

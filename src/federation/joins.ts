@@ -4,7 +4,7 @@ import type { Homeserver } from '../homeserver.js';
 import type { StateIds } from '../storage/state.js';
 import { canonicalJson, topLevelArrayElements } from '../crypto/index.js';
 import {
-  hashAndSignEvent, isJsonObject, isValidUserId, makeEventId, randomString, serverOf, stateKey, type JsonObject, type Pdu,
+  hashAndSignEvent, isJsonObject, isValidDepth, isValidUserId, makeEventId, randomString, serverOf, stateKey, type JsonObject, type Pdu,
 } from '../events/index.js';
 import { MatrixError, badJson, forbidden, notFound } from '../errors.js';
 import { FederationClient, PeerRequestError, PeerUnreachableError, pathSegment } from './client.js';
@@ -86,7 +86,7 @@ export class Joins {
     if (!template || template.type !== 'm.room.member' || template.sender !== userId || template.state_key !== userId || template.room_id !== roomId) {
       throw new Error(`make_join from ${server} returned an unusable template`);
     }
-    if (!Array.isArray(template.prev_events) || !Array.isArray(template.auth_events) || !Number.isSafeInteger(template.depth)) {
+    if (!Array.isArray(template.prev_events) || !Array.isArray(template.auth_events) || !isValidDepth(template.depth)) {
       throw new Error(`make_join from ${server} returned an incomplete template`);
     }
     const now = this.hs.clock();

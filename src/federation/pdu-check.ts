@@ -4,6 +4,7 @@
 import { canonicalJson, findNonIntegerNumber, setTopLevelMember } from '../crypto/index.js';
 import {
   MAX_EVENT_BYTES, checkContentHash, overlongField, eventSender, isJsonObject, isValidEventId, isValidRoomId, isValidUserId, pruneEvent, serverOf,
+  isValidDepth, isValidServerName, MAX_DEPTH,
   type JsonObject, type Pdu,
 } from '../events/index.js';
 import type { Keyring } from './keyring.js';
@@ -28,8 +29,11 @@ export function pduShapeError(p: unknown): string | null {
   if (!isValidRoomId(p.room_id)) return 'invalid room_id';
   if (typeof p.type !== 'string') return 'PDU has no type';
   if (!isValidUserId(eventSender(p))) return 'invalid sender';
-  if (typeof p.origin !== 'string' || p.origin === '') return 'PDU has no origin';
-  if (!Number.isSafeInteger(p.depth) || (p.depth as number) < 0) return 'invalid depth';
+  if (typeof p.origin !== 'string' || !isValidServerName(p.origin)) return 'PDU has no valid origin';
+  // An event id names the server that made it; the origin's signature is checked below, so
+  // nobody can mint ids in another server's name (a redaction rule trusts that name).
+  if (serverOf(p.event_id) !== p.origin) return 'event_id is not from the origin server';
+  if (!isValidDepth(p.depth)) return `invalid depth (an integer from 0 to ${MAX_DEPTH})`;
   if (!Number.isSafeInteger(p.origin_server_ts)) return 'invalid origin_server_ts';
   if (!isJsonObject(p.content)) return 'content is not an object';
   if (!isJsonObject(p.hashes) || !isJsonObject(p.signatures)) return 'PDU has no hashes or signatures';
@@ -38,6 +42,11 @@ export function pduShapeError(p: unknown): string | null {
     if (!Array.isArray(refs) || !refs.every((r) => Array.isArray(r) && typeof r[0] === 'string')) return `invalid ${k}`;
   }
   if (p.state_key !== undefined && typeof p.state_key !== 'string') return 'invalid state_key';
+  if (p.type === 'm.room.create') {
+    // Also an auth rule; refused here so that such an event is not even stored as rejected.
+    if ((p.prev_events as unknown[]).length > 0) return 'a create event must have no prev_events';
+    if (serverOf(p.room_id as string) !== serverOf(eventSender(p)!)) return "a create event must come from the room's own server";
+  }
   return null;
 }
 

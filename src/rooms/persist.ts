@@ -2,10 +2,10 @@
 import type { Storage } from '../storage/index.js';
 import type { EventRow } from '../storage/events.js';
 import type { StateIds } from '../storage/state.js';
-import type { Pdu, StateMap, EventTemplate, JsonObject } from '../events/index.js';
+import type { Pdu, StateMap, EventTemplate, JsonObject, AuthContext } from '../events/index.js';
 import {
   stateKey, authEventsFor, buildEvent, hashAndSignEvent, checkEventAuth, checkEventSize,
-  makeEventId, randomString, AuthError,
+  makeEventId, randomString, AuthError, namedLevel, serverOf, userPowerLevel,
 } from '../events/index.js';
 import { canonicalJson, CanonicalJsonError, type SigningKey } from '../crypto/index.js';
 import { MatrixError, forbidden, notFound, tooLarge, badJson } from '../errors.js';
@@ -137,7 +137,7 @@ export class EventPersister {
       if (!(e instanceof CanonicalJsonError)) throw e;
       throw badJson(`Event content must be canonical JSON (integers only): ${e.message}`);
     }
-    assertAuthorised(pdu, state);
+    assertAuthorised(pdu, state, this.authContext(pdu));
     check?.(pdu, state);
     return { pdu, json, before };
   }
@@ -164,7 +164,8 @@ export class EventPersister {
       let rejected: string | null = null;
       try {
         checkEventSize(pdu);
-        checkEventAuth(pdu, state);
+        checkEventAuth(pdu, state, this.authContext(pdu));
+        this.checkFirstCreate(pdu);
       } catch (e) {
         rejected = e instanceof Error ? e.message || 'auth error' : 'auth error';
       }
@@ -272,14 +273,48 @@ export class EventPersister {
     return current;
   }
 
+  /** The event a redaction targets, when we hold it: the auth rules compare its sender's server. */
+  private authContext(pdu: Pdu): AuthContext {
+    if (pdu.type !== 'm.room.redaction' || typeof pdu.redacts !== 'string') return {};
+    return { redacted: this.loader.pdu(pdu.redacts) };
+  }
+
+  /** A room has one create event: another one, even from the room's own server, is rejected. */
+  private checkFirstCreate(pdu: Pdu): void {
+    if (pdu.type !== 'm.room.create') return;
+    if (this.storage.events.createEventIds(pdu.room_id).some((id) => id !== pdu.event_id)) {
+      throw new AuthError(403, 'The room already has a create event');
+    }
+  }
+
   private applyRedactions(pdu: Pdu, rejected: string | null): void {
     const { events } = this.storage;
     if (!rejected && pdu.type === 'm.room.redaction' && typeof pdu.redacts === 'string') {
-      events.recordRedaction(pdu.event_id, pdu.redacts);
+      const target = this.loader.pdu(pdu.redacts);
+      if (!target || this.redactionApplies(pdu, target)) events.recordRedaction(pdu.event_id, pdu.redacts);
     }
-    // A redaction may have arrived before the event it targets.
-    const earlier = events.redactionsOf(pdu.event_id);
-    if (earlier.length) events.recordRedaction(earlier[0], pdu.event_id);
+    // A redaction may have arrived before the event it targets: only now can it be checked fully.
+    for (const id of events.redactionsOf(pdu.event_id)) {
+      const redaction = this.loader.pdu(id);
+      if (redaction && this.redactionApplies(redaction, pdu)) {
+        events.recordRedaction(id, pdu.event_id);
+        break;
+      }
+    }
+  }
+
+  /**
+   * A redaction takes effect only on an event of its own room, and only if its sender had the
+   * redact level or is on the same server as the redacted event's sender (auth-rules §3.5).
+   */
+  private redactionApplies(redaction: Pdu, target: Pdu): boolean {
+    if (target.room_id !== redaction.room_id) return false;
+    if (serverOf(target.sender) === serverOf(redaction.sender)) return true;
+    const row = this.storage.events.getEvent(redaction.event_id);
+    const state = row?.state_group_before != null
+      ? this.loader.stateEvents(this.storage.state.getGroup(row.state_group_before))
+      : this.stateAt.fromAuthEvents(redaction);
+    return userPowerLevel(redaction.sender, state) >= namedLevel('redact', 50, state);
   }
 
   private referenceHash(row: EventRow): string {
@@ -304,10 +339,10 @@ export class EventPersister {
   }
 }
 
-function assertAuthorised(pdu: Pdu, state: StateMap<Pdu>): void {
+function assertAuthorised(pdu: Pdu, state: StateMap<Pdu>, ctx: AuthContext): void {
   try {
     checkEventSize(pdu);
-    checkEventAuth(pdu, state);
+    checkEventAuth(pdu, state, ctx);
   } catch (e) {
     if (e instanceof AuthError) {
       throw e.status === 400 ? new MatrixError(400, 'M_UNKNOWN', e.message) : forbidden(e.message);

@@ -229,6 +229,7 @@ export class RoomService {
       if (typeof m !== 'string') throw badJson("m.room.member needs 'membership'");
     }
     this.requireRoom(roomId);
+    if (type === 'm.room.aliases' && stateKeyValue === this.serverName) this.checkAliasesContent(roomId, body);
     const ev = this.persister.createLocalEvent({ type, room_id: roomId, sender: requester.userId, content: body, state_key: stateKeyValue });
     return { event_id: ev.pdu.event_id };
   }
@@ -244,17 +245,33 @@ export class RoomService {
       { type: 'm.room.redaction', room_id: roomId, sender: requester.userId, content: body, redacts: eventId },
       {
         txn: txn && { tokenHash: requester.tokenHash, path: txn.path, txnId: txn.txnId },
-        // v0.12 rule: redact level, or your own event.
+        // v0.12 rule: redact level, or your own event; never an event of another room.
         check: (pdu: Pdu, state: StateMap<Pdu>) => {
-          if (userPowerLevel(pdu.sender, state) >= namedLevel('redact', 50, state)) return;
           const target = this.storage.events.getEvent(eventId);
-          if (!target || target.sender !== pdu.sender || target.room_id !== roomId) {
+          if (target && target.room_id !== roomId) throw notFound(`Event ${eventId} is not in room ${roomId}`);
+          if (userPowerLevel(pdu.sender, state) >= namedLevel('redact', 50, state)) return;
+          if (!target || target.sender !== pdu.sender) {
             throw forbidden("You don't have permission to redact events");
           }
         },
       },
     );
     return { event_id: ev.pdu.event_id };
+  }
+
+  /**
+   * Our server's m.room.aliases lists our directory's aliases of the room; the auth rules already
+   * confine a sender to their own server's key, this keeps a member from listing aliases that do
+   * not lead here (PUT /directory/room/{alias} is the way to add one).
+   */
+  private checkAliasesContent(roomId: string, body: JsonObject): void {
+    const aliases = body.aliases;
+    if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string')) throw badJson("'aliases' must be a list of room aliases");
+    for (const a of aliases as string[]) {
+      if (!isValidRoomAlias(a) || serverOf(a) !== this.serverName || this.storage.rooms.getAlias(a)?.room_id !== roomId) {
+        throw forbidden(`${a.slice(0, 300)} is not an alias of this room on ${this.serverName}`);
+      }
+    }
   }
 
   /** POST /rooms/{roomId}/forget: only once you have left (or been banned or kicked). */

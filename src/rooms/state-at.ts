@@ -34,12 +34,17 @@ export class StateAt {
     return this.afterAll(pdu.room_id, rows);
   }
 
-  /** An outlier is judged by its own auth_events only. */
+  /**
+   * An outlier is judged by its own auth_events only: those of its room that we hold and did not
+   * reject (a rejected create must not authorise the join that cites it).
+   */
   fromAuthEvents(pdu: Pdu): StateMap<Pdu> {
     const out: StateMap<Pdu> = new Map();
     for (const [id] of pdu.auth_events) {
-      const ev = this.loader.pdu(id);
-      if (ev && ev.state_key !== undefined) out.set(stateKey(ev.type, ev.state_key), ev);
+      const row = this.storage.events.getEvent(id);
+      if (!row || row.room_id !== pdu.room_id || row.rejected_reason) continue;
+      const ev = this.loader.fromRow(row);
+      if (ev.state_key !== undefined) out.set(stateKey(ev.type, ev.state_key), ev);
     }
     return out;
   }

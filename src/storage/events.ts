@@ -38,6 +38,7 @@ export class EventsStore {
   private readonly insertRedaction;
   private readonly selectRedactionsOf;
   private readonly markRedacted;
+  private readonly createIds;
   private readonly streamRange;
   private readonly topoBackward;
   private readonly topoForward;
@@ -72,6 +73,7 @@ export class EventsStore {
     this.insertRedaction = db.prepare('INSERT OR IGNORE INTO redactions (event_id, redacts) VALUES (?, ?)');
     this.selectRedactionsOf = db.prepare('SELECT event_id FROM redactions WHERE redacts = ?');
     this.markRedacted = db.prepare('UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL');
+    this.createIds = db.prepare(`SELECT event_id FROM events WHERE room_id = ? AND type = 'm.room.create' AND rejected_reason IS NULL`);
     this.streamRange = db.prepare(`SELECT * FROM events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ?
       AND outlier = 0 AND rejected_reason IS NULL ORDER BY stream_ordering LIMIT ?`);
     this.topoBackward = db.prepare(`SELECT * FROM events WHERE room_id = ? AND outlier = 0 AND rejected_reason IS NULL
@@ -174,6 +176,11 @@ export class EventsStore {
   recordRedaction(redactionId: string, redacts: string): void {
     this.insertRedaction.run(redactionId, redacts);
     this.markRedacted.run(redactionId, redacts);
+  }
+
+  /** The room's create events not rejected (one, or none before we hold it). */
+  createEventIds(roomId: string): string[] {
+    return (this.createIds.all(roomId) as { event_id: string }[]).map((r) => r.event_id);
   }
 
   /** Redactions that arrived before the event they target. */
