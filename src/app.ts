@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Homeserver } from './homeserver.js';
-import { setupServer, requestSerializers } from './http/server-setup.js';
+import { setupServer } from './http/server-setup.js';
+import { accessLog } from './http/access-log.js';
 import { keyRoutes } from './http/keys.js';
 import { clientRoomRoutes } from './http/client-rooms.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -32,9 +33,7 @@ export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []):
   await setupServer(app);
   // Stopping: answer waiting long-polls now instead of holding the shutdown for their timeout.
   app.addHook('preClose', async () => hs.notifier.shutdown());
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ ...requestSerializers.req(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
-  });
+  await accessLog(app, hs);
   for (const mod of [...ROUTE_MODULES, ...extraRoutes]) await mod(app, hs);
   return app;
 }

@@ -1,7 +1,8 @@
 // Composition root: opens storage, loads keys and wires the services together.
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './logging.js';
 import type { HomeserverConfig } from './config.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { generateSigningKey, parseSigningKeyFile, formatSigningKeyFile, type SigningKey } from './crypto/index.js';
@@ -108,9 +109,7 @@ function serverOfSender(origin: string, us: string): string {
   return origin === us ? 'local' : 'remote';
 }
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: ['req.headers.authorization', 'password', '*.password', 'access_token'], censor: '<redacted>' } });
-}
+export { createLogger } from './logging.js';
 
 /** Loads the signing key file, generating one (Synapse's format) if it does not exist yet. */
 export function loadOrCreateSigningKey(path: string, log: Logger): SigningKey {
@@ -127,7 +126,7 @@ export function loadOrCreateSigningKey(path: string, log: Logger): SigningKey {
 }
 
 export function openHomeserver(config: HomeserverConfig, opts: HomeserverOptions = {}): Homeserver {
-  const log = opts.logger ?? createLogger(config.logLevel);
+  const log = opts.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   const key = loadOrCreateSigningKey(config.signingKeyPath, log);
   const storage = openStorage(config.databasePath);
   try {
