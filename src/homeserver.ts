@@ -127,7 +127,12 @@ export function loadOrCreateSigningKey(path: string, log: Logger): SigningKey {
 
 export function openHomeserver(config: HomeserverConfig, opts: HomeserverOptions = {}): Homeserver {
   const log = opts.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
-  const key = loadOrCreateSigningKey(config.signingKeyPath, log);
+  return openHomeserverWith(config, loadOrCreateSigningKey(config.signingKeyPath, log), { ...opts, logger: log });
+}
+
+/** With a signing key already in hand (the test kit's lives in memory only). */
+export function openHomeserverWith(config: HomeserverConfig, key: SigningKey, opts: HomeserverOptions = {}): Homeserver {
+  const log = opts.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   const storage = openStorage(config.databasePath);
   try {
     return new Homeserver(config, storage, key, log, opts.clock ?? Date.now);
