@@ -62,7 +62,9 @@ export class Homeserver {
     this.rooms = new RoomService(storage, this.persister, config.serverName, clock);
     this.auth = new Authenticator(storage);
     ({ accounts: this.accounts, registration: this.registration, profiles: this.profiles, pushRules: this.pushRules } = installAccounts(this));
-    this.directory = new DirectoryService(storage, this.rooms, this.persister, config.serverName, new Set(config.admins));
+    // Admin rights: the `admins:` list, or a user registered as admin (shared-secret "admin": true).
+    const admins = { has: (userId: string) => config.admins.includes(userId) || storage.users.getUser(userId)?.is_admin === 1 };
+    this.directory = new DirectoryService(storage, this.rooms, this.persister, config.serverName, admins);
     this.persister.afterCommit.push((ev) => {
       this.metrics.eventsPersisted.inc({ origin: serverOfSender(ev.pdu.origin, config.serverName), outcome: ev.rejected ? 'rejected' : 'accepted' });
       const wake = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
