@@ -74,6 +74,7 @@ async function runEphemeral(log: Logger): Promise<void> {
   });
   const hs = server.homeserver;
   logStartup(hs.log, hs, [server.url]);
+  hs.log.info({ mediaStorePath: hs.config.mediaStorePath }, `ephemeral: database and signing key in memory, media in ${hs.config.mediaStorePath} (deleted on exit)`);
   hs.log.info({ serverName: server.serverName, version: VERSION, listeners: [server.url], ephemeral: true }, 'homeserver running (ephemeral: nothing is kept after exit)');
   onSignals(log, () => server.stop());
 }
