@@ -1,10 +1,12 @@
-// The server as a user runs it: `tsx src/main.ts` in a child process.
+// The server as a user runs it: `node --import tsx src/main.ts` (what `npm start` execs), one process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+// Resolved from the repository, so tests may run the CLI from any working directory.
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 export interface RunningServer {
   child: ChildProcess;
@@ -12,12 +14,12 @@ export interface RunningServer {
   /** Resolves when the log says the server is running. */
   ready: Promise<void>;
   exit: Promise<number | null>;
-  /** Signals the whole process group: tsx runs the server in a child process of its own. */
+  /** Signals the process group (the server and anything it spawned, e.g. openssl). */
   kill(signal: NodeJS.Signals): void;
 }
 
 export function runCli(args: string[], cwd: string): RunningServer {
-  const child = spawn(TSX, [join(ROOT, 'src', 'main.ts'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'src', 'main.ts'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let resolveReady!: () => void;
   let rejectReady!: (e: Error) => void;
