@@ -62,6 +62,11 @@ export const configSchema = {
       properties: { enabled: { type: 'boolean' } },
     },
     admins: { type: 'array', items: { type: 'string' } },
+    inspector: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { enabled: { type: 'boolean' } },
+    },
     presence: {
       type: 'object',
       additionalProperties: false,
