@@ -1,5 +1,6 @@
 // Servers with an admin for the inspector tests; the browser is driven by puppeteer-core.
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { startServer, freePort, Client, http, type TestServer, type TestServerOptions } from '../helpers/server.js';
 import { FED_CONFIG } from '../federation/helpers.js';
 
@@ -35,4 +36,48 @@ export function chromiumPath(): string | null {
     }
   }
   return null;
+}
+
+export interface Browser {
+  page: import('puppeteer-core').Page;
+  /** Writes a PNG of the current view into the test's screenshot folder; returns its path. */
+  shot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Headless Debian chromium driven by puppeteer-core (no browser download), logged in to the inspector. */
+export async function openInspector(executablePath: string, baseUrl: string, shotsDir: string, user = 'admin', password = ADMIN_PASSWORD): Promise<Browser> {
+  const { default: puppeteer } = await import('puppeteer-core');
+  const browser = await puppeteer.launch({
+    executablePath, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check'],
+  });
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1400, height: 900 });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${baseUrl}/_inspector/`, { waitUntil: 'load' });
+  await page.waitForSelector('#login-form');
+  await page.type('#login-user', user);
+  await page.type('#login-password', password);
+  await page.click('#login-submit');
+  await page.waitForSelector('main[data-ready="rooms"]');
+  return {
+    page,
+    async shot(name: string) {
+      const path = join(shotsDir, `${name}.png`);
+      await page.screenshot({ path: path as `${string}.png` });
+      return path;
+    },
+    async close() {
+      await browser.close();
+      if (errors.length) throw new Error(`errors in the page: ${errors.join('; ')}`);
+    },
+  };
+}
+
+/** Switches the page to a view (#/rooms, #/room/<id>, ...) and waits until it has drawn. */
+export async function goTo(page: Browser['page'], hash: string, ready: string): Promise<void> {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.waitForSelector(`main[data-ready="${ready}"]`);
 }

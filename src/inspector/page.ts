@@ -31,6 +31,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Homeserver inspector</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/_inspector/inspector.css">
 <script defer src="/_inspector/app.js"></script>
 </head>
