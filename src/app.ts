@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Homeserver } from './homeserver.js';
-import { setupServer, requestSerializers } from './http/server-setup.js';
+import { setupServer } from './http/server-setup.js';
+import { accessLog } from './http/access-log.js';
 import { keyRoutes } from './http/keys.js';
 import { clientRoomRoutes } from './http/client-rooms.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -12,13 +13,14 @@ import { clientMiscRoutes } from './http/client-misc.js';
 import { appserviceRoutes } from './http/appservice.js';
 import { federationRoutes } from './http/federation.js';
 import { mediaRoutes } from './http/media.js';
+import { adminRoutes } from './http/admin.js';
 import { inspectorRoutes } from './http/inspector.js';
 
 export type RouteModule = (app: FastifyInstance, hs: Homeserver) => Promise<void>;
 
 /** Every API's route table, in one place. */
 const ROUTE_MODULES: RouteModule[] = [metricsRoutes, keyRoutes, clientAccountRoutes, clientRoomRoutes, clientSyncRoutes, clientProfileRoutes,
-  clientDirectoryRoutes, clientMiscRoutes, appserviceRoutes, federationRoutes, mediaRoutes, inspectorRoutes];
+  clientDirectoryRoutes, clientMiscRoutes, appserviceRoutes, federationRoutes, mediaRoutes, adminRoutes, inspectorRoutes];
 
 /** Builds the Fastify app for a homeserver; listening is the caller's business (main.ts, tests). */
 export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {
@@ -33,9 +35,7 @@ export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []):
   await setupServer(app);
   // Stopping: answer waiting long-polls now instead of holding the shutdown for their timeout.
   app.addHook('preClose', async () => hs.notifier.shutdown());
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ ...requestSerializers.req(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
-  });
+  await accessLog(app, hs);
   for (const mod of [...ROUTE_MODULES, ...extraRoutes]) await mod(app, hs);
   return app;
 }

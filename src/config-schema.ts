@@ -56,6 +56,7 @@ export const configSchema = {
       },
     },
     log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    log_format: { enum: ['auto', 'pretty', 'json'] },
     metrics: {
       type: 'object',
       additionalProperties: false,

@@ -41,6 +41,8 @@ export interface HomeserverConfig {
     requestTimeoutMs: number;
   };
   logLevel: string;
+  /** auto: readable lines on a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
   metricsEnabled: boolean;
   /** A user with no event stream open for this long goes offline. */
   presenceIdleTimeoutMs: number;
@@ -57,12 +59,41 @@ const validate = ajv.compile(configSchema);
 /** Reads and validates homeserver.yaml; every problem is one line naming the key and the file. */
 export function loadConfig(configPath: string): HomeserverConfig {
   const path = resolve(configPath);
-  let raw: unknown;
+  return configFromObject(readYamlFile(path, 'config'), path);
+}
+
+/**
+ * Reads one YAML file; every failure is a ConfigError of one line naming the file, and for a
+ * key given twice (a block pasted under an existing `key: []`), the key and both lines.
+ */
+export function readYamlFile(path: string, what: string): unknown {
+  let text: string;
   try {
-    raw = YAML.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${path}: cannot read config: ${(err as Error).message.split('\n')[0]}`);
+    throw new ConfigError(`${path}: cannot read ${what}: ${(err as Error).message.split('\n')[0]}`);
   }
+  try {
+    return YAML.parse(text);
+  } catch (err) {
+    const e = err as { code?: string; linePos?: { line: number; col: number }[]; message: string };
+    if (e.code === 'DUPLICATE_KEY' && e.linePos) {
+      const { line, col } = e.linePos[0];
+      const key = (text.split('\n')[line - 1] ?? '').slice(col - 1).replace(/\s*:.*$/, '').replace(/^["']|["']$/g, '');
+      const lines = text.split('\n');
+      const first = lines.findIndex((l) => l.slice(col - 1).replace(/\s*:.*$/, '').replace(/^["']|["']$/g, '') === key && l.slice(0, col - 1).trim() === '');
+      const where = first >= 0 && first + 1 !== line ? `lines ${first + 1} and ${line}` : `line ${line}`;
+      throw new ConfigError(`${path}: cannot read ${what}: key '${key}' appears twice (${where}); keep one and merge the values`);
+    }
+    throw new ConfigError(`${path}: cannot read ${what}: ${e.message.split('\n')[0]}`);
+  }
+}
+
+/**
+ * Validates an already parsed config (from a file, or built in code by the test kit).
+ * `path` names it in errors; relative paths are resolved against its folder.
+ */
+export function configFromObject(raw: unknown, path: string): HomeserverConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${path}: the config must be a YAML mapping of keys to values`);
   }
@@ -83,9 +114,12 @@ export function loadConfig(configPath: string): HomeserverConfig {
 
 type RawConfig = Record<string, any>;
 
+/** SQLite's in-memory database: kept as is, never turned into a file named ":memory:". */
+export const MEMORY = ':memory:';
+
 function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
   const base = dirname(path);
-  const rel = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const rel = (p: string) => (isAbsolute(p) || p === MEMORY ? p : resolve(base, p));
   const serverName: string = raw.server_name;
   const namedPort = portOfServerName(serverName);
   const port = raw.port ?? namedPort ?? 8008;
@@ -127,6 +161,7 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
       requestTimeoutMs: fed.request_timeout_ms ?? 60_000,
     },
     logLevel: raw.log_level ?? 'info',
+    logFormat: raw.log_format ?? 'auto',
     metricsEnabled: raw.metrics?.enabled ?? true,
     presenceIdleTimeoutMs: raw.presence?.idle_timeout_ms ?? 5 * 60 * 1000,
     admins: raw.admins ?? [],
@@ -235,6 +270,7 @@ presence:
 #   enabled: true
 
 log_level: info
+log_format: auto   # auto: readable lines on a terminal, JSON when piped; or pretty / json
 metrics:
   enabled: true   # Prometheus text at GET /_synapse/metrics
 `;

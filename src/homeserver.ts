@@ -1,7 +1,8 @@
 // Composition root: opens storage, loads keys and wires the services together.
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './logging.js';
 import type { HomeserverConfig } from './config.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { generateSigningKey, parseSigningKeyFile, formatSigningKeyFile, type SigningKey } from './crypto/index.js';
@@ -61,7 +62,9 @@ export class Homeserver {
     this.rooms = new RoomService(storage, this.persister, config.serverName, clock);
     this.auth = new Authenticator(storage);
     ({ accounts: this.accounts, registration: this.registration, profiles: this.profiles, pushRules: this.pushRules } = installAccounts(this));
-    this.directory = new DirectoryService(storage, this.rooms, this.persister, config.serverName, new Set(config.admins));
+    // Admin rights: the `admins:` list, or a user registered as admin (shared-secret "admin": true).
+    const admins = { has: (userId: string) => config.admins.includes(userId) || storage.users.getUser(userId)?.is_admin === 1 };
+    this.directory = new DirectoryService(storage, this.rooms, this.persister, config.serverName, admins);
     this.persister.afterCommit.push((ev) => {
       this.metrics.eventsPersisted.inc({ origin: serverOfSender(ev.pdu.origin, config.serverName), outcome: ev.rejected ? 'rejected' : 'accepted' });
       const wake = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
@@ -108,9 +111,7 @@ function serverOfSender(origin: string, us: string): string {
   return origin === us ? 'local' : 'remote';
 }
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: ['req.headers.authorization', 'password', '*.password', 'access_token'], censor: '<redacted>' } });
-}
+export { createLogger } from './logging.js';
 
 /** Loads the signing key file, generating one (Synapse's format) if it does not exist yet. */
 export function loadOrCreateSigningKey(path: string, log: Logger): SigningKey {
@@ -127,8 +128,13 @@ export function loadOrCreateSigningKey(path: string, log: Logger): SigningKey {
 }
 
 export function openHomeserver(config: HomeserverConfig, opts: HomeserverOptions = {}): Homeserver {
-  const log = opts.logger ?? createLogger(config.logLevel);
-  const key = loadOrCreateSigningKey(config.signingKeyPath, log);
+  const log = opts.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  return openHomeserverWith(config, loadOrCreateSigningKey(config.signingKeyPath, log), { ...opts, logger: log });
+}
+
+/** With a signing key already in hand (the test kit's lives in memory only). */
+export function openHomeserverWith(config: HomeserverConfig, key: SigningKey, opts: HomeserverOptions = {}): Homeserver {
+  const log = opts.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   const storage = openStorage(config.databasePath);
   try {
     return new Homeserver(config, storage, key, log, opts.clock ?? Date.now);

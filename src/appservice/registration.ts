@@ -1,9 +1,7 @@
 // Application service registration files (appservice.md §2), validated at start-up.
-import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Ajv } from 'ajv';
-import YAML from 'yaml';
-import { ConfigError } from '../config.js';
+import { ConfigError, readYamlFile } from '../config.js';
 
 export type TxnPath = 'legacy' | 'modern' | 'modern_then_legacy';
 
@@ -31,13 +29,16 @@ const namespaceList = {
   type: ['array', 'null'],
   items: {
     type: 'object',
+    additionalProperties: false,
     required: ['regex', 'exclusive'],
     properties: { regex: { type: 'string', minLength: 1 }, exclusive: { type: 'boolean' } },
   },
 };
 
+// Unknown keys are refused: `rate_limted: true` must not start as if the key were absent.
 const schema = {
   type: 'object',
+  additionalProperties: false,
   required: ['url', 'as_token', 'hs_token', 'sender_localpart', 'namespaces'],
   properties: {
     id: { type: 'string', minLength: 1 },
@@ -47,6 +48,7 @@ const schema = {
     sender_localpart: { type: 'string', pattern: '^[a-z0-9._=\\-/]+$' },
     namespaces: {
       type: 'object',
+      additionalProperties: false,
       properties: { users: namespaceList, aliases: namespaceList, rooms: namespaceList },
     },
     rate_limited: { type: 'boolean' },
@@ -68,10 +70,18 @@ export function namespaceRegex(source: string, where: string): RegExp {
 
 /** Parses one registration (from YAML text or an already parsed object). */
 export function parseRegistration(raw: unknown, where: string): AppService {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${where}: a registration must be a YAML mapping of keys to values`);
+  }
   if (!validate(raw)) {
     const e = validate.errors![0];
-    const path = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '';
-    const what = e.keyword === 'required' ? `missing required key '${(e.params as { missingProperty: string }).missingProperty}'` : `bad value for '${path}': ${e.message}`;
+    // /namespaces/users/1 -> namespaces.users[1]: the exact entry, as the file's author counts them
+    const path = e.instancePath.split('/').slice(1).reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
+    const at = path ? `${path}: ` : '';
+    const what =
+      e.keyword === 'required' ? `${at}missing required key '${(e.params as { missingProperty: string }).missingProperty}'` :
+      e.keyword === 'additionalProperties' ? `${at}unknown key '${(e.params as { additionalProperty: string }).additionalProperty}'` :
+      `bad value for '${path}': ${e.message}`;
     throw new ConfigError(`${where}: ${what}`);
   }
   const r = raw as Record<string, any>;
@@ -95,13 +105,7 @@ export function parseRegistration(raw: unknown, where: string): AppService {
 }
 
 export function loadRegistrationFile(path: string): AppService {
-  let raw: unknown;
-  try {
-    raw = YAML.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`${path}: cannot read application service registration: ${(e as Error).message.split('\n')[0]}`);
-  }
-  return parseRegistration(raw, path);
+  return parseRegistration(readYamlFile(path, 'application service registration'), path);
 }
 
 /**

@@ -12,6 +12,8 @@ export class AppServiceScheduler {
   private running = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** The URL of the latest attempt (never with the token), for logs and the admin view. */
+  private lastUrl = '';
 
   constructor(private readonly hs: Homeserver, readonly service: AppService) {}
 
@@ -51,19 +53,22 @@ export class AppServiceScheduler {
         this.hs.metrics.queueDepth.set({ queue: 'appservice', target: id }, store.queueDepth(id));
         const failure = await this.deliver(txn);
         if (this.stopped) return;
+        this.recordAttempt(txn, failure);
         if (failure === null) {
           store.completeTxn(txn);
-          log.info({ txnId: txn.txn_id, events: countEvents(txn) }, 'appservice transaction delivered');
+          log.info({ txnId: txn.txn_id, events: countEvents(txn), url: this.lastUrl }, 'appservice transaction delivered');
+          // It had been failing: say it is back, so an operator sees the end of the outage.
+          if (st.backoff_ms > 0) log.info({ url: this.service.url, lastError: st.last_error }, `appservice ${id} is reachable again`);
           continue;
         }
         const { retryBackoffMinMs: min, retryBackoffMaxMs: max } = this.hs.config.appservice;
         const backoff = Math.min(max, st.backoff_ms ? st.backoff_ms * 2 : min);
         store.setBackoff(id, backoff, this.hs.clock() + backoff, failure);
         this.hs.metrics.deliveryRetries.inc({ queue: 'appservice', target: id });
-        const entry = { txnId: txn.txn_id, reason: failure, retryInMs: backoff, nextRetry: new Date(this.hs.clock() + backoff).toISOString() };
+        const entry = { txnId: txn.txn_id, url: this.lastUrl, reason: failure, retryInMs: backoff, nextRetry: new Date(this.hs.clock() + backoff).toISOString() };
         // A 2xx carrying an errcode is a service rejecting us while looking healthy: say so loudly.
-        if (failure.includes('errcode')) log.error(entry, 'appservice rejected the transaction with a 2xx errcode; will retry the same transaction');
-        else log.warn(entry, 'appservice transaction failed; will retry the same transaction');
+        if (failure.includes('errcode')) log.error(entry, `appservice ${id} rejected transaction ${txn.txn_id} at ${this.lastUrl} with a 2xx errcode (${failure}); retrying the same transaction at ${entry.nextRetry}`);
+        else log.warn(entry, `appservice ${id} transaction ${txn.txn_id} to ${this.lastUrl} failed (${failure}); retrying the same transaction at ${entry.nextRetry}`);
         return this.schedule(backoff);
       }
     } catch (err) {
@@ -106,7 +111,16 @@ export class AppServiceScheduler {
     return failure;
   }
 
+  /** Kept for the admin status view: the last 50 attempts, with their bodies. */
+  private recordAttempt(txn: AppServiceTxnRow, failure: string | null): void {
+    this.hs.storage.admin.recordAttempt({
+      queue: 'appservice', target: this.service.id, txn_id: String(txn.txn_id), ts: this.hs.clock(),
+      status: failure === null ? 'delivered' : 'failed', detail: failure, url: this.lastUrl, body: txn.body,
+    });
+  }
+
   private async put(url: string, body: string): Promise<string | null> {
+    this.lastUrl = url;
     const timeout = this.hs.config.appservice.requestTimeoutMs;
     try {
       const res = await request(`${url}?access_token=${encodeURIComponent(this.service.hsToken)}`, {

@@ -73,13 +73,19 @@ export class DestinationSender {
       if (d.retry_interval > 0 && wait > 0) return this.schedule(wait);
       const txn = d.pending_txn_id !== null ? { id: d.pending_txn_id, maxId: d.pending_max_id!, body: d.pending_body! } : this.nextTransaction();
       if (!txn) return;
+      const path = `/_matrix/federation/v1/send/${txn.id}/`;
+      const attempt = (status: 'delivered' | 'failed', detail: string | null) => hs.storage.admin.recordAttempt({
+        queue: 'federation', target: this.destination, txn_id: txn.id, ts: hs.clock(), status, detail, url: path, body: txn.body,
+      });
       try {
-        const res = await client.request(this.destination, 'PUT', `/_matrix/federation/v1/send/${txn.id}/`, { bodyText: txn.body });
+        const res = await client.request(this.destination, 'PUT', path, { bodyText: txn.body });
         if (this.stopped) return;
         if (res.status !== 200) {
           // Per the spec any HTTP answer means the peer has seen the transaction.
           hs.log.warn({ destination: this.destination, txnId: txn.id, status: res.status, body: res.text.slice(0, 200) }, 'transaction refused');
         }
+        attempt('delivered', res.status === 200 ? null : `HTTP ${res.status}`);
+        if (d.retry_interval > 0) hs.log.info({ destination: this.destination }, `destination ${this.destination} is reachable again`);
         hs.storage.transaction(() => store.acknowledge(this.destination, txn.maxId));
         hs.metrics.queueDepth.set({ queue: 'federation', target: this.destination }, store.queueDepth(this.destination));
       } catch (err) {
@@ -89,7 +95,10 @@ export class DestinationSender {
         store.setRetry(this.destination, hs.clock(), interval);
         hs.metrics.deliveryRetries.inc({ queue: 'federation', target: this.destination });
         hs.metrics.queueDepth.set({ queue: 'federation', target: this.destination }, store.queueDepth(this.destination));
-        hs.log.info({ destination: this.destination, txnId: txn.id, retryInMs: interval, err: err.message }, 'destination unreachable');
+        attempt('failed', err.message);
+        const nextRetry = new Date(hs.clock() + interval).toISOString();
+        hs.log.info({ destination: this.destination, txnId: txn.id, path, retryInMs: interval, nextRetry, err: err.message },
+          `destination ${this.destination} unreachable (${err.message}); retrying transaction ${txn.id} at ${nextRetry}`);
         return this.schedule(interval);
       }
     }

@@ -1,13 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { Homeserver } from '../homeserver.js';
-import { MatrixError, forbidden, notFound } from '../errors.js';
+import { MatrixError, forbidden } from '../errors.js';
 import { parseRegistration } from '../appservice/registration.js';
 import { legacyToRegistration } from '../appservice/index.js';
-import { CLIENT_V1 as V1 } from './prefixes.js';
 import { ConfigError } from '../config.js';
-
-type P = Record<string, string>;
 
 export async function appserviceRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
   // POST /_matrix/appservice/v1/register {"as_token", "url", "namespaces"} — the early-2015 way,
@@ -31,17 +28,5 @@ export async function appserviceRoutes(app: FastifyInstance, hs: Homeserver): Pr
     }
     hs.storage.appservice.addLegacyRegistration(b.as_token, hsToken, b.url, JSON.stringify(namespaces), hs.clock());
     return { hs_token: hsToken };
-  });
-
-  // POST /admin/appservices/{id}/retry — send a service's queue now instead of waiting out its
-  // backoff; for server admins, or the service itself (its as_token).
-  app.post(`${V1}/admin/appservices/:id/retry`, async (req) => {
-    const who = hs.auth.authenticate(req);
-    const { id } = req.params as P;
-    if (!hs.config.admins.includes(who.userId) && who.appserviceId !== id) throw forbidden('You need to be a server admin or the application service');
-    const scheduler = hs.appservices.scheduler(id);
-    if (!scheduler) throw notFound(`No application service '${id}'`);
-    scheduler.retryNow();
-    return {};
   });
 }

@@ -38,12 +38,6 @@ export interface AdminPolicy {
   isAdmin(userId: string): boolean;
 }
 
-/** Server admins: the `admins:` config list or users stored with is_admin (shared-secret registration). */
-export function adminPolicy(storage: Storage, configAdmins: readonly string[]): AdminPolicy {
-  const listed = new Set(configAdmins);
-  return { isAdmin: (userId) => listed.has(userId) || storage.users.getUser(userId)?.is_admin === 1 };
-}
-
 export class InspectorService {
   private readonly store: InspectorStore;
 

@@ -12,7 +12,7 @@ export class DirectoryService {
     private readonly rooms: RoomService,
     private readonly persister: EventPersister,
     private readonly serverName: string,
-    private readonly admins: Set<string>,
+    private readonly admins: Pick<Set<string>, 'has'>,
   ) {}
 
   async resolve(alias: string): Promise<{ room_id: string; servers: string[] }> {

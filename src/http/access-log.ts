@@ -1,0 +1,49 @@
+// One access line per request: method, path (tokens redacted), status, errcode, user, ms.
+// The same hook records where each access token is used from (admin whois).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Homeserver } from '../homeserver.js';
+import type { Requester } from '../accounts/auth.js';
+import { ClientIps } from '../admin/client-ips.js';
+import { redactUrl } from './server-setup.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The errcode of an error answer, for the access line. */
+    errcodeForLog?: string;
+  }
+}
+
+export async function accessLog(app: FastifyInstance, hs: Homeserver): Promise<void> {
+  const clientIps = new ClientIps(hs.storage, hs.clock);
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (reply.statusCode >= 400 && typeof payload === 'string' && payload.startsWith('{')) {
+      const m = /"errcode"\s*:\s*"([A-Z0-9_]{1,64})"/.exec(payload);
+      if (m) req.errcodeForLog = m[1];
+    }
+    return payload;
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const who = requesterOf(hs, req);
+    if (who && who.appserviceId === null) clientIps.record(who.tokenHash, who.userId, req.ip, req.headers['user-agent']);
+    const path = redactUrl(req.url);
+    const ms = Math.round(reply.elapsedTime);
+    const errcode = req.errcodeForLog;
+    const user = who?.userId;
+    req.log.info(
+      { method: req.method, path, status: reply.statusCode, errcode, user, ms, remoteAddress: req.ip },
+      `${req.method} ${path} ${reply.statusCode}${errcode ? ` ${errcode}` : ''} ${user ?? '-'} ${ms}ms`,
+    );
+  });
+}
+
+/** Who made the request, if it carried a valid token (the route may not have needed one). */
+function requesterOf(hs: Homeserver, req: FastifyRequest): Requester | null {
+  if (!hs.storage.db.open) return null;
+  try {
+    return hs.auth.authenticate(req);
+  } catch {
+    return null;
+  }
+}
