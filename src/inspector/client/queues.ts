@@ -35,6 +35,9 @@ function retryButton(label: string, path: string, testId: string): HTMLElement {
   return h('span', {}, btn, result);
 }
 
+/** Expanded transactions stay expanded when a live update redraws the view. */
+const expanded = new Set<string>();
+
 function txnList(txns: any[], idPrefix: string): HTMLElement {
   if (!txns.length) return h('p', { class: 'muted' }, 'No transactions recorded.');
   return h('div', {}, ...txns.map((t) => {
@@ -43,12 +46,15 @@ function txnList(txns: any[], idPrefix: string): HTMLElement {
     const err = pick(t, 'error', 'last_error');
     const body = pick(t, 'body');
     const ok = /deliver|ok|success|sent|acked/i.test(status);
-    return h('details', { class: 'txn', 'data-txn-id': `${idPrefix}${id}`, 'data-status': status },
+    const key = `${idPrefix}${id}`;
+    const el = h('details', { class: 'txn', 'data-txn-id': key, 'data-status': status, open: expanded.has(key),
+      ontoggle: () => { if (el.open) expanded.add(key); else expanded.delete(key); } },
       h('summary', {}, h('code', {}, `txn ${id}`), ' ', h('span', { class: ok ? 'badge good' : 'badge bad' }, status || '?'),
         ' ', fmtTime(pick(t, 'ts', 'sent_ts', 'last_attempt_ts', 'created_ts')), ' ',
         pick(t, 'events', 'event_count', 'pdus') !== null ? `${pick(t, 'event_count') ?? (pick(t, 'events', 'pdus') as any[])?.length ?? ''} events ` : '',
         err ? h('span', { class: 'error' }, String(err)) : null),
       h('pre', {}, body === null ? '(body not kept)' : typeof body === 'string' ? body : JSON.stringify(body, null, 2)));
+    return el;
   }));
 }
 
