@@ -1,5 +1,7 @@
 import t from 'tap';
 import { Client, http, enc, startServer } from '../helpers/server.js';
+import { FED_CONFIG, signedRequest } from '../federation/helpers.js';
+import { hashAndSignEvent, type Pdu } from '../../src/events/index.js';
 import { INSPECTOR, startWithAdmin } from './helpers.js';
 
 t.test('inspector endpoints answer 401 without a token and 403 to a user who is not an admin', async (t) => {
@@ -160,4 +162,48 @@ t.test('the page and its script are served from the server itself with a strict 
   t.match(js.headers['content-type'], /^text\/javascript/);
   t.ok(js.text.length > 1000, 'the bundled script');
   t.notMatch(js.text, /\binnerHTML\s*=/, 'the client never assigns markup');
+});
+
+t.test('a PDU that fails the auth rules shows as rejected, with the reason, in the inbound transactions and the graph', async (t) => {
+  const { server: B, admin } = await startWithAdmin({ federating: true });
+  const A = await startServer({ config: FED_CONFIG });
+  t.teardown(async () => {
+    await A.close();
+    await B.close();
+  });
+  const alice = await Client.register(A, 'alice');
+  const { body } = await alice.post('/createRoom', { room_alias_name: 'guarded' });
+  const roomId: string = body.room_id;
+  t.equal((await admin.post(`/join/${enc(`#guarded:${A.serverName}`)}`, {})).status, 200);
+  // Correctly signed by A, but its sender never joined the room.
+  const valid = A.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: alice.userId!, content: { msgtype: 'm.text', body: 'x' } });
+  const intruder = hashAndSignEvent({ ...valid, sender: `@mallory:${A.serverName}`, signatures: {} } as Pdu, A.serverName, A.hs.signingKey);
+  const sent = await signedRequest(A, B, 'PUT', `/_matrix/federation/v1/send/intrude1/`, {
+    body: { origin: A.serverName, origin_server_ts: Date.now(), pdus: [intruder] },
+  });
+  t.equal(sent.status, 200);
+
+  const inbound = await admin.get(`${INSPECTOR}/federation/inbound?origin=${enc(A.serverName)}`);
+  t.equal(inbound.status, 200);
+  const txn = inbound.body.transactions.find((x: any) => x.txn_id === 'intrude1');
+  t.ok(txn, 'the transaction is listed under its origin');
+  const pdu = txn.pdus.find((p: any) => p.event_id === intruder.event_id);
+  t.equal(pdu.accepted, false, 'the PDU is marked rejected');
+  t.type(pdu.reason, 'string', 'with the reason');
+  t.ok(pdu.reason.length > 0);
+
+  const stored = B.hs.storage.events.getEvent(intruder.event_id)!;
+  t.type(stored?.rejected_reason, 'string', 'stored as rejected, as Synapse did');
+  {
+    const graph = await admin.get(`${INSPECTOR}/rooms/${enc(roomId)}/events`);
+    const node = graph.body.events.find((e: any) => e.event_id === intruder.event_id);
+    t.equal(node.rejected, true, 'the graph flags it');
+    t.equal(node.rejected_reason, stored.rejected_reason);
+    const detail = await admin.get(`${INSPECTOR}/events/${enc(intruder.event_id)}`);
+    t.equal(detail.body.rejected_reason, stored.rejected_reason, 'the event detail says why');
+  }
+  const other = await admin.get(`${INSPECTOR}/federation/inbound?origin=${enc('localhost:1')}`);
+  t.same(other.body.transactions, [], 'another origin has none');
+  const bad = await admin.get(`${INSPECTOR}/federation/inbound?origin=${enc('bad origin/')}`);
+  t.equal(bad.status, 400);
 });
