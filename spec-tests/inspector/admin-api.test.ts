@@ -34,6 +34,8 @@ t.test('inspector endpoints answer 401 without a token and 403 to a user who is 
   }
   const ok = await admin.get(`${INSPECTOR}/rooms`);
   t.equal(ok.status, 200, 'the admin gets the room list');
+  const retry = await admin.post(`${INSPECTOR}/federation/destinations/localhost:1/retry`, {});
+  t.equal(retry.status, 200, 'the admin may ask for a retry');
 });
 
 t.test('the room list shows aliases, name, members, event count, extremities and last activity', async (t) => {

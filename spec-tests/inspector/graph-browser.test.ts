@@ -108,11 +108,44 @@ if (!chromium) {
 
     // Federation: B's transactions arrived and were accepted; Live lists the new events.
     await goTo(page, '#/federation', 'federation');
-    await page.waitForSelector(`tr[data-origin="${B.serverName}"]`);
+    await page.waitForSelector(`div[data-origin="${B.serverName}"]`);
     t.match(await page.$eval('#federation-view', (el) => el.textContent), new RegExp(`accepted\\s*${b1.replace(/[$.]/g, '\\$&')}`), 'b1 accepted in an inbound transaction');
     await browser.shot('federation');
     await goTo(page, '#/live', 'live');
     t.match(await page.$eval('#live-feed', (el) => el.textContent), /m\.room\.message from @admin/, 'the live feed lists new events');
     await browser.shot('live');
+  });
+
+  t.test('a large room shows the latest 100 events, "load earlier" adds the rest; the graph pans and zooms', async (t) => {
+    const shots = mkdtempSync(join(tmpdir(), 'inspector-shots-'));
+    const { server, admin } = await startWithAdmin();
+    t.teardown(() => server.close());
+    const roomId = (await admin.post('/createRoom', {})).body.room_id as string;
+    for (let i = 0; i < 110; i++) await admin.put(`/rooms/${enc(roomId)}/send/m.room.message/m${i}`, { msgtype: 'm.text', body: `m${i}` });
+    const total = (await admin.get(`${INSPECTOR}/rooms/${enc(roomId)}/events?limit=500`)).body.events.length;
+    const browser = await openInspector(chromium, server.url, shots);
+    const { page } = browser;
+    t.teardown(() => browser.close());
+    await goTo(page, `#/room/${encodeURIComponent(roomId)}`, 'room');
+    t.equal((await page.$$('g.node')).length, 100, 'the latest 100 events');
+    t.equal(await page.$eval('#load-earlier', (b) => (b as HTMLButtonElement).disabled), false, 'more can be loaded');
+    await page.click('#load-earlier');
+    await page.waitForFunction((n) => document.querySelectorAll('g.node').length === n, {}, total);
+    t.equal(await page.$eval('#load-earlier', (b) => (b as HTMLButtonElement).disabled), true, 'everything is loaded');
+    t.equal(await page.$$eval('g.node[data-type="m.room.create"]', (ns) => ns.length), 1, 'down to the create event');
+
+    const transform = () => page.$eval('g.viewport', (g) => g.getAttribute('transform'));
+    const before = await transform();
+    const box = (await (await page.$('svg[data-testid="graph-svg"]'))!.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel({ deltaY: -400 });
+    const zoomed = await transform();
+    t.not(zoomed, before, 'the wheel zooms');
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2 + 80, { steps: 5 });
+    await page.mouse.up();
+    t.not(await transform(), zoomed, 'dragging pans');
+    await page.click('#fit');
+    t.match(await transform(), /scale\(0\.\d+\)/, '"Fit" shows the whole graph');
   });
 }

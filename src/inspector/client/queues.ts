@@ -81,14 +81,22 @@ export async function federationView(snapshot: QueueSnapshot): Promise<HTMLEleme
     list.length ? table(['destination', 'queue depth', 'in-flight txnId', 'last error', 'next retry', ''], rows) : h('p', { class: 'muted' }, 'No destinations yet.'),
     ...details,
     h('h2', {}, 'Inbound: last transactions per origin'),
-    inbound.transactions.length ? table(['origin', 'txnId', 'received', 'PDUs'], inbound.transactions.map((t) => ({
-      cells: [h('code', {}, t.origin), h('code', {}, t.txn_id), fmtTime(t.received_ts),
-        h('div', {}, ...t.pdus.map((p: any) => h('div', { 'data-pdu': p.event_id },
-          h('span', { class: p.accepted ? 'badge good' : 'badge bad' }, p.accepted ? 'accepted' : 'rejected'), ' ',
-          h('code', {}, p.event_id), ` ${p.type ?? ''}`, p.reason ? h('span', { class: 'error' }, ` — ${p.reason}`) : null)),
-        t.pdus.length ? null : h('span', { class: 'muted' }, 'EDUs only'))],
-      attrs: { 'data-origin': t.origin },
-    }))) : h('p', { class: 'muted' }, 'No inbound transactions yet.'));
+    inbound.transactions.length ? null : h('p', { class: 'muted' }, 'No inbound transactions yet.'),
+    ...byOrigin(inbound.transactions).map(([origin, txns]) => h('div', { 'data-origin': origin },
+      h('h3', {}, 'From ', h('code', {}, origin)),
+      table(['txnId', 'received', 'PDUs'], txns.map((t) => ({
+        cells: [h('code', {}, t.txn_id), fmtTime(t.received_ts),
+          h('div', {}, ...t.pdus.map((p: any) => h('div', { 'data-pdu': p.event_id, 'data-accepted': p.accepted ? 'true' : 'false' },
+            h('span', { class: p.accepted ? 'badge good' : 'badge bad' }, p.accepted ? 'accepted' : 'rejected'), ' ',
+            h('code', {}, p.event_id), ` ${p.type ?? ''}`, p.reason ? h('span', { class: 'error' }, ` — ${p.reason}`) : null)),
+          t.pdus.length ? null : h('span', { class: 'muted' }, 'EDUs only'))],
+      }))))));
+}
+
+function byOrigin(txns: any[]): [string, any[]][] {
+  const groups = new Map<string, any[]>();
+  for (const t of txns) groups.set(t.origin, [...(groups.get(t.origin) ?? []), t]);
+  return [...groups];
 }
 
 export async function appservicesView(snapshot: QueueSnapshot): Promise<HTMLElement> {
