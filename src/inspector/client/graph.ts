@@ -151,7 +151,7 @@ export class RoomGraph {
     const missingParents = e.prev_events.some((p) => !this.events.has(p));
     const stroke = e.rejected ? '#b3261e' : isExtremity ? '#e0a800' : '#4b5468';
     const grp = s('g', {
-      class: `node${e.rejected ? ' rejected' : ''}${e.outlier ? ' outlier' : ''}${isExtremity ? ' extremity' : ''}${isState ? ' state' : ''}`,
+      class: `node${e.event_id === this.selected ? ' selected' : ''}${e.rejected ? ' rejected' : ''}${e.outlier ? ' outlier' : ''}${isExtremity ? ' extremity' : ''}${isState ? ' state' : ''}`,
       transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
       'data-event-id': e.event_id, 'data-type': e.type, 'data-extremity': isExtremity ? 'true' : 'false',
       'data-rejected': e.rejected ? 'true' : 'false', 'data-outlier': e.outlier ? 'true' : 'false', 'data-depth': e.depth,
