@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Client, http, enc, startServer } from '../helpers/server.js';
+import { Client, http, enc, startServer, waitFor } from '../helpers/server.js';
 import { FED_CONFIG, signedRequest } from '../federation/helpers.js';
 import { hashAndSignEvent, type Pdu } from '../../src/events/index.js';
 import { INSPECTOR, startWithAdmin } from './helpers.js';
@@ -208,4 +208,28 @@ t.test('a PDU that fails the auth rules shows as rejected, with the reason, in t
   t.same(other.body.transactions, [], 'another origin has none');
   const bad = await admin.get(`${INSPECTOR}/federation/inbound?origin=${enc('bad origin/')}`);
   t.equal(bad.status, 400);
+});
+
+t.test('the live feed streams new events and queue changes to an admin as server-sent events', async (t) => {
+  const { server, admin } = await startWithAdmin();
+  t.teardown(() => server.close());
+  const roomId = (await admin.post('/createRoom', {})).body.room_id as string;
+  const { request } = await import('undici');
+  const res = await request(`${server.url}${INSPECTOR}/live`, { headers: { authorization: `Bearer ${admin.token}` } });
+  t.equal(res.statusCode, 200);
+  t.match(res.headers['content-type'], /^text\/event-stream/);
+  let text = '';
+  const seen = (async () => {
+    for await (const chunk of res.body) {
+      text += chunk.toString();
+      if (/event: event\ndata: .*"\$[^"]+"/.test(text) && text.includes('"m.room.message"')) return;
+    }
+  })();
+  await waitFor(() => text.includes('event: queues'), 'the first queue snapshot');
+  const sent = (await admin.put(`/rooms/${enc(roomId)}/send/m.room.message/1`, { msgtype: 'm.text', body: 'live' })).body.event_id;
+  await seen;
+  const line = text.split('\n').find((l) => l.startsWith('data: ') && l.includes(sent))!;
+  const data = JSON.parse(line.slice(6));
+  t.same({ room_id: data.room_id, type: data.type, sender: data.sender }, { room_id: roomId, type: 'm.room.message', sender: admin.userId });
+  res.body.destroy();
 });

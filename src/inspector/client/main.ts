@@ -13,6 +13,8 @@ let queues: QueueSnapshot = { federation: [], appservices: [] };
 let currentGraph: RoomGraph | null = null;
 let source: EventSource | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+/** Kept across live redraws of the Rooms view. */
+let roomFilter = '';
 
 const VIEWS = [['rooms', 'Rooms'], ['federation', 'Federation'], ['appservices', 'Application services'], ['live', 'Live']] as const;
 
@@ -110,9 +112,10 @@ async function show(): Promise<void> {
 
 async function roomsView(): Promise<HTMLElement> {
   const { rooms } = await api<{ rooms: any[] }>('GET', `${INSPECTOR}/rooms`);
-  const filter = h('input', { type: 'text', id: 'room-filter', placeholder: 'Filter by id, alias or name' });
+  const filter = h('input', { type: 'text', id: 'room-filter', placeholder: 'Filter by id, alias or name', value: roomFilter });
   const body = h('div', {});
   const draw = () => {
+    roomFilter = filter.value;
     const q = filter.value.trim().toLowerCase();
     const shown = rooms.filter((r) => !q || [r.room_id, r.name ?? '', r.topic ?? '', ...r.aliases].some((x: string) => x.toLowerCase().includes(q)));
     clear(body);
