@@ -4,7 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, enc, startServer, waitFor, type TestServer } from '../helpers/server.js';
-import { FED_CONFIG } from '../federation/helpers.js';
+import { FED_CONFIG, signedRequest } from '../federation/helpers.js';
+import { hashAndSignEvent, type Pdu } from '../../src/events/index.js';
 import { INSPECTOR, chromiumPath, goTo, openInspector, startWithAdmin } from './helpers.js';
 
 const chromium = chromiumPath();
@@ -106,10 +107,29 @@ if (!chromium) {
     t.equal(await page.evaluate(() => (window as any).__pwned), undefined, 'and never executed');
     t.equal(await page.$('#event-details img'), null, 'no element made from data');
 
+    // A PDU that fails the auth rules is drawn flagged, and says why when clicked.
+    const valid = B.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
+    const intruder = hashAndSignEvent({ ...valid, sender: `@mallory:${B.serverName}`, signatures: {} } as Pdu, B.serverName, B.hs.signingKey);
+    const pushed = await signedRequest(B, A, 'PUT', '/_matrix/federation/v1/send/intruder/', {
+      body: { origin: B.serverName, origin_server_ts: Date.now(), pdus: [intruder] },
+    });
+    t.equal(pushed.status, 200);
+    await goTo(page, '#/rooms', 'rooms');
+    await goTo(page, `#/room/${encodeURIComponent(roomId)}`, 'room');
+    const rejected = `g.node[data-event-id="${intruder.event_id}"]`;
+    await page.waitForSelector(rejected);
+    t.equal(await page.$eval(rejected, (n) => n.getAttribute('data-rejected')), 'true', 'the rejected event is flagged in the graph');
+    await page.click(rejected);
+    await page.waitForSelector('#event-rejection');
+    t.match(await page.$eval('#event-rejection', (el) => el.textContent), /^Rejected: .+/, 'and its detail says why');
+    await browser.shot('rejected-event');
+
     // Federation: B's transactions arrived and were accepted; Live lists the new events.
     await goTo(page, '#/federation', 'federation');
     await page.waitForSelector(`div[data-origin="${B.serverName}"]`);
     t.match(await page.$eval('#federation-view', (el) => el.textContent), new RegExp(`accepted\\s*${b1.replace(/[$.]/g, '\\$&')}`), 'b1 accepted in an inbound transaction');
+    t.equal(await page.$eval(`[data-pdu="${intruder.event_id}"]`, (el) => el.getAttribute('data-accepted')), 'false', 'the intruder rejected');
+    t.match(await page.$eval(`[data-pdu="${intruder.event_id}"]`, (el) => el.textContent), /rejected.*—\s*\S+/, 'with the reason');
     await browser.shot('federation');
     await goTo(page, '#/live', 'live');
     t.match(await page.$eval('#live-feed', (el) => el.textContent), /m\.room\.message from @admin/, 'the live feed lists new events');

@@ -69,7 +69,7 @@ form.login { max-width: 320px; margin: 60px auto; display: flex; flex-direction:
 .graph-wrap { display: flex; gap: 12px; height: calc(100vh - 160px); min-height: 320px; }
 .graph { flex: 1 1 60%; background: #fff; border: 1px solid #e3e6eb; position: relative; overflow: hidden; }
 .graph svg { width: 100%; height: 100%; cursor: grab; user-select: none; }
-g.node.selected rect { stroke: #1d2330; stroke-width: 4px; }
+g.node.selected rect { stroke-width: 5px; filter: drop-shadow(0 0 4px rgba(29, 35, 48, 0.8)); }
 .details { flex: 1 1 40%; overflow: auto; background: #fff; border: 1px solid #e3e6eb; padding: 8px 12px; }
 .legend { display: flex; flex-wrap: wrap; gap: 10px; font-size: 12px; margin: 6px 0; }
 .legend span::before { content: ''; display: inline-block; width: 10px; height: 10px; margin-right: 4px; background: var(--c); border-radius: 2px; }
