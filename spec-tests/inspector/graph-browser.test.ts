@@ -130,6 +130,11 @@ if (!chromium) {
     t.match(await page.$eval('#federation-view', (el) => el.textContent), new RegExp(`accepted\\s*${b1.replace(/[$.]/g, '\\$&')}`), 'b1 accepted in an inbound transaction');
     t.equal(await page.$eval(`[data-pdu="${intruder.event_id}"]`, (el) => el.getAttribute('data-accepted')), 'false', 'the intruder rejected');
     t.match(await page.$eval(`[data-pdu="${intruder.event_id}"]`, (el) => el.textContent), /rejected.*—\s*\S+/, 'with the reason');
+    const row = `tr[data-destination="${B.serverName}"]`;
+    await page.waitForSelector(row);
+    await page.click(`${row} button[data-retry]`);
+    await page.waitForFunction((sel) => /retrying/.test(document.querySelector(sel)?.textContent ?? ''), {}, row);
+    t.pass('"Retry now" for a destination is accepted');
     await browser.shot('federation');
     await goTo(page, '#/live', 'live');
     t.match(await page.$eval('#live-feed', (el) => el.textContent), /m\.room\.message from @admin/, 'the live feed lists new events');

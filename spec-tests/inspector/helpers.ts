@@ -49,11 +49,12 @@ export interface Browser {
 export async function openInspector(executablePath: string, baseUrl: string, shotsDir: string, user = 'admin', password = ADMIN_PASSWORD): Promise<Browser> {
   const { default: puppeteer } = await import('puppeteer-core');
   const browser = await puppeteer.launch({
-    executablePath, headless: true,
+    executablePath, headless: true, timeout: 60_000, protocolTimeout: 120_000,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check'],
   });
   const page = await browser.newPage();
   await page.setViewport({ width: 1400, height: 900 });
+  page.setDefaultTimeout(60_000); // a loaded CI machine, not a speed assertion
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(`${baseUrl}/_inspector/`, { waitUntil: 'load' });
