@@ -200,6 +200,8 @@ function parseSize(v: number | string, path: string): number {
 export interface GenerateOptions {
   serverName: string;
   port?: number;
+  /** Where the client API listens (127.0.0.1 unless given; 0.0.0.0 in the Docker image). */
+  bindAddress?: string;
   /** The committed sample leaves the shared secret out; generated configs get a fresh one. */
   withSecret?: boolean;
 }
@@ -217,7 +219,7 @@ export function defaultConfigText(opts: GenerateOptions): string {
 server_name: "${opts.serverName}"
 
 # Where the client API listens (plain HTTP).
-bind_address: "127.0.0.1"
+bind_address: "${opts.bindAddress ?? '127.0.0.1'}"
 port: ${port}
 public_baseurl: "http://localhost:${port}"
 

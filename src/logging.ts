@@ -28,8 +28,29 @@ export function createLogger(opts: LoggerOptions | string): Logger {
     colorize: o.stream === undefined && process.stdout.isTTY === true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname',
-    singleLine: true,
+    hideObject: true,
+    messageFormat: prettyMessage,
     sync: true,
     destination: (o.stream as NodeJS.WritableStream | undefined) ?? 1,
   }));
+}
+
+/** Fields every record has (or that only help machines): not repeated on a readable line. */
+const QUIET = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'component', 'reqId', 'remoteAddress']);
+
+/**
+ * The message, then the record's other fields as compact JSON. An access line's message already
+ * says everything (method, path, status, errcode, user, ms), so its fields are not repeated.
+ */
+function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  const msg = String(log[messageKey] ?? '');
+  if (typeof log.status === 'number' && typeof log.path === 'string' && typeof log.ms === 'number') return msg;
+  // Fields the message already spells out (a url, a server name, a date) are not repeated.
+  const said = (v: unknown) => typeof v === 'string' && v.length >= 3 && msg.includes(v);
+  const rest = Object.fromEntries(Object.entries(log).filter(([k, v]) => !QUIET.has(k) && k !== messageKey && !said(v)));
+  if (rest.err && typeof rest.err === 'object') {
+    const err = rest.err as { message?: string; stack?: string };
+    rest.err = err.stack ?? err.message;
+  }
+  return Object.keys(rest).length ? `${msg} ${JSON.stringify(rest)}` : msg;
 }

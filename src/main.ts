@@ -23,10 +23,11 @@ const program = new Command()
   .option('--generate-config', 'write the config and a signing key, then exit')
   .option('--server-name <name>', 'server_name for a generated config (ignored once the config exists)', 'localhost')
   .option('--port <n>', 'client API port for a generated config (ignored once the config exists)', parsePort)
+  .option('--bind-address <addr>', 'bind_address for a generated config (the Docker image uses 0.0.0.0)')
   .option('--ephemeral', 'run with nothing written to disk: in-memory database and key, media in a temp dir removed on exit')
   .parse();
 
-const opts = program.opts<{ config: string; generateConfig?: boolean; serverName: string; port?: number; ephemeral?: boolean }>();
+const opts = program.opts<{ config: string; generateConfig?: boolean; serverName: string; port?: number; bindAddress?: string; ephemeral?: boolean }>();
 
 async function main(): Promise<void> {
   const configPath = resolve(opts.config);
@@ -34,14 +35,14 @@ async function main(): Promise<void> {
   if (opts.ephemeral) return runEphemeral(bootLog);
   if (opts.generateConfig) {
     if (configExists(configPath)) throw new ConfigError(`${configPath} already exists; not overwriting it`);
-    writeDefaultConfig(configPath, { serverName: opts.serverName, port: opts.port });
+    writeDefaultConfig(configPath, { serverName: opts.serverName, port: opts.port, bindAddress: opts.bindAddress });
     const config = loadConfig(configPath);
     loadOrCreateSigningKey(config.signingKeyPath, bootLog);
     bootLog.info({ configPath, serverName: config.serverName }, 'wrote config');
     return;
   }
   if (!configExists(configPath)) {
-    writeDefaultConfig(configPath, { serverName: opts.serverName, port: opts.port });
+    writeDefaultConfig(configPath, { serverName: opts.serverName, port: opts.port, bindAddress: opts.bindAddress });
     bootLog.info({ configPath }, 'no config found: wrote a commented default');
   } else {
     const given = (['serverName', 'port'] as const).filter((k) => program.getOptionValueSource(k) === 'cli');
@@ -73,6 +74,7 @@ async function runEphemeral(log: Logger): Promise<void> {
   });
   const hs = server.homeserver;
   logStartup(hs.log, hs, [server.url]);
+  hs.log.info({ mediaStorePath: hs.config.mediaStorePath }, `ephemeral: database and signing key in memory, media in ${hs.config.mediaStorePath} (deleted on exit)`);
   hs.log.info({ serverName: server.serverName, version: VERSION, listeners: [server.url], ephemeral: true }, 'homeserver running (ephemeral: nothing is kept after exit)');
   onSignals(log, () => server.stop());
 }

@@ -71,10 +71,11 @@ export class Joins {
         // Holding the room's lock for the whole handshake: events the resident sends us meanwhile
         // wait until we have the room's state, instead of being refused as "not in room".
         await this.inbound.locks.run(roomId, () => this.joinVia(server, roomId, userId));
+        this.hs.log.info({ server, roomId, userId }, `${userId} joined ${roomId} through ${server}`);
         return;
       } catch (err) {
         lastError = err;
-        this.hs.log.info({ server, roomId, err: (err as Error).message }, 'remote join attempt failed');
+        this.hs.log.info({ server, roomId, err: (err as Error).message }, `remote join of ${roomId} through ${server} failed: ${(err as Error).message}`);
       }
     }
     throw toMatrixError(lastError);
