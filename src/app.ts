@@ -14,12 +14,13 @@ import { appserviceRoutes } from './http/appservice.js';
 import { federationRoutes } from './http/federation.js';
 import { mediaRoutes } from './http/media.js';
 import { adminRoutes } from './http/admin.js';
+import { inspectorRoutes } from './http/inspector.js';
 
 export type RouteModule = (app: FastifyInstance, hs: Homeserver) => Promise<void>;
 
 /** Every API's route table, in one place. */
 const ROUTE_MODULES: RouteModule[] = [metricsRoutes, keyRoutes, clientAccountRoutes, clientRoomRoutes, clientSyncRoutes, clientProfileRoutes,
-  clientDirectoryRoutes, clientMiscRoutes, appserviceRoutes, federationRoutes, mediaRoutes, adminRoutes];
+  clientDirectoryRoutes, clientMiscRoutes, appserviceRoutes, federationRoutes, mediaRoutes, adminRoutes, inspectorRoutes];
 
 /** Builds the Fastify app for a homeserver; listening is the caller's business (main.ts, tests). */
 export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {

@@ -73,6 +73,11 @@ export const configSchema = {
       },
     },
     admins: { type: 'array', items: { type: 'string' } },
+    inspector: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { enabled: { type: 'boolean' } },
+    },
     presence: {
       type: 'object',
       additionalProperties: false,

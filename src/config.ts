@@ -59,6 +59,8 @@ export interface HomeserverConfig {
   /** A user with no event stream open for this long goes offline. */
   presenceIdleTimeoutMs: number;
   admins: string[];
+  /** The admin inspector page at /_inspector/ (default: on when bound to a loopback address). */
+  inspector: { enabled: boolean };
 }
 
 export class ConfigError extends Error {}
@@ -186,12 +188,17 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
     metricsBindAddress: raw.metrics?.bind_address ?? '127.0.0.1',
     presenceIdleTimeoutMs: raw.presence?.idle_timeout_ms ?? 5 * 60 * 1000,
     admins: raw.admins ?? [],
+    inspector: { enabled: raw.inspector?.enabled ?? isLoopback(raw.bind_address ?? '127.0.0.1') },
   };
 }
 
 export function portOfServerName(serverName: string): number | null {
   const m = /:(\d+)$/.exec(serverName);
   return m ? Number(m[1]) : null;
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(address);
 }
 
 function fileSafe(name: string): string {
@@ -291,6 +298,11 @@ ${namedPort === null ? '  port: 8448                      # TLS listener for oth
 
 presence:
   idle_timeout_ms: 300000   # a user with no event stream open this long goes offline
+
+# Admin inspector page at /_inspector/ (rooms, event graphs, federation and application-service
+# queues; admins only). Default: on when bind_address is a loopback address, off otherwise.
+# inspector:
+#   enabled: true
 
 log_level: info
 log_format: auto   # auto: readable lines on a terminal, JSON when piped; or pretty / json
