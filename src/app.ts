@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Homeserver } from './homeserver.js';
 import { setupServer, requestSerializers } from './http/server-setup.js';
+import { exactJsonContentType } from './http/json-content-type.js';
 import { keyRoutes } from './http/keys.js';
 import { clientRoomRoutes } from './http/client-rooms.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -30,6 +31,7 @@ export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []):
     requestIdHeader: false,
   });
   await setupServer(app);
+  exactJsonContentType(app);
   // Stopping: answer waiting long-polls now instead of holding the shutdown for their timeout.
   app.addHook('preClose', async () => hs.notifier.shutdown());
   app.addHook('onResponse', async (req, reply) => {
