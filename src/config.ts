@@ -25,6 +25,8 @@ export interface HomeserverConfig {
   };
   enableRegistration: boolean;
   registrationSharedSecret: string | null;
+  /** Google reCAPTCHA (Synapse's keys): the m.login.recaptcha stage of v2_alpha registration. */
+  recaptcha: { publicKey: string | null; privateKey: string; siteverifyApi: string; required: boolean } | null;
   rateLimiting: { perSecond: number; burst: number };
   /** TURN credentials handed to VoIP clients (GET /voip/turnServer); null when not configured. */
   turn: { uris: string[]; sharedSecret: string; userLifetimeMs: number } | null;
@@ -109,6 +111,14 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
     },
     enableRegistration: raw.enable_registration ?? true,
     registrationSharedSecret: raw.registration_shared_secret ?? null,
+    recaptcha: raw.recaptcha_private_key
+      ? {
+        publicKey: raw.recaptcha_public_key ?? null,
+        privateKey: raw.recaptcha_private_key,
+        siteverifyApi: raw.recaptcha_siteverify_api ?? 'https://www.google.com/recaptcha/api/siteverify',
+        required: raw.enable_registration_captcha ?? false,
+      }
+      : null,
     rateLimiting: { perSecond: rl.per_second ?? 0.2, burst: rl.burst ?? 10 },
     turn: raw.turn_uris?.length && raw.turn_shared_secret
       ? { uris: raw.turn_uris, sharedSecret: raw.turn_shared_secret, userLifetimeMs: parseDuration(raw.turn_user_lifetime ?? '1h', path) }
