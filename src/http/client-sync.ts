@@ -21,9 +21,13 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
   app.get(`${V1}/events`, async (req) => {
     const requester = hs.auth.authenticate(req);
     const q = req.query as Q;
+    // `limit` is validated as Synapse did (a bad one is a 400, not a long-poll) but not applied:
+    // a chunk holds what happened since `from`.
+    intParam(q.limit, 'limit', 0);
+    const timeout = intParam(q.timeout, 'timeout', 30_000);
     const gone = new AbortController();
     req.raw.once('close', () => gone.abort());
-    return sync.stream.poll(requester, q.from, intParam(q.timeout, 'timeout', 30_000), gone.signal);
+    return sync.stream.poll(requester, q.from, timeout, gone.signal);
   });
 
   // GET /initialSync?limit=&archived=
