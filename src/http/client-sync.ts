@@ -70,9 +70,10 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
   app.put(`${V1}/rooms/:roomId/typing/:userId`, async (req) => {
     const { roomId, userId } = req.params as P;
     const b = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof b.typing !== 'boolean') throw new MatrixError(400, 'M_BAD_JSON', "'typing' must be a boolean");
+    // Synapse 0.12 read `typing` for its truth (SyTest sends {"typing": 1}): a boolean or a number.
+    if (typeof b.typing !== 'boolean' && typeof b.typing !== 'number') throw new MatrixError(400, 'M_BAD_JSON', "'typing' must be a boolean");
     const timeout = typeof b.timeout === 'number' ? b.timeout : 30_000;
-    sync.typing.setLocal(roomId, who(req), userId, b.typing, timeout);
+    sync.typing.setLocal(roomId, who(req), userId, Boolean(b.typing), timeout);
     return {};
   });
 

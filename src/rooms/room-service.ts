@@ -3,6 +3,7 @@ import type { Requester } from '../accounts/auth.js';
 import type { Pdu, JsonObject, StateMap } from '../events/index.js';
 import { defaultPowerLevelsContent, isValidUserId, makeRoomId, randomString, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
 import { MatrixError, badJson, forbidden, notFound } from '../errors.js';
+import { canonicalJson } from '../crypto/index.js';
 import type { EventPersister } from './persist.js';
 
 /** What rooms need from federation and application services; filled in by those modules. */
@@ -34,6 +35,7 @@ export interface CreateRoomBody {
   invite?: unknown;
   preset?: unknown;
   initial_state?: unknown;
+  creation_content?: unknown;
 }
 
 const MEMBERSHIP_FOR_ACTION = { invite: 'invite', leave: 'leave', ban: 'ban', kick: 'leave', unban: 'leave' } as const;
@@ -72,6 +74,13 @@ export class RoomService {
       if (body[k] !== undefined && typeof body[k] !== 'string') throw badJson(`'${k}' must be a string`);
     }
 
+    const cc = body.creation_content;
+    if (cc !== undefined && (cc === null || typeof cc !== 'object' || Array.isArray(cc))) throw badJson("'creation_content' must be an object");
+    if (cc !== undefined && typeof (cc as JsonObject)['m.federate'] !== 'boolean' && (cc as JsonObject)['m.federate'] !== undefined) {
+      throw badJson("'m.federate' must be a boolean");
+    }
+    // Extra keys of the m.room.create content (m.federate), as Synapse 0.12's creation_content.
+    const creationContent = (cc ?? {}) as JsonObject;
     const roomId = makeRoomId(this.serverName, () => randomString(18));
     const creator = requester.userId;
     const send = (type: string, content: JsonObject, sk: string | undefined = '') =>
@@ -83,7 +92,7 @@ export class RoomService {
       throw new MatrixError(400, 'M_UNKNOWN', 'Room alias already taken');
     }
     const has = (type: string) => initialState.some((s) => s.type === type && s.state_key === '');
-    send('m.room.create', { creator });
+    send('m.room.create', { ...creationContent, creator });
     send('m.room.member', this.joinContent(creator), creator);
     if (!has('m.room.power_levels')) send('m.room.power_levels', defaultPowerLevelsContent(creator) as JsonObject);
     const isPublic = preset === 'public_chat';
@@ -193,13 +202,29 @@ export class RoomService {
     return { event_id: ev.pdu.event_id };
   }
 
-  setState(requester: Requester, roomId: string, type: string, stateKeyValue: string, content: unknown): { event_id: string } {
+  async setState(requester: Requester, roomId: string, type: string, stateKeyValue: string, content: unknown): Promise<{ event_id: string }> {
     const body = asContent(content);
     if (type === 'm.room.member') {
       const m = body.membership;
       if (typeof m !== 'string') throw badJson("m.room.member needs 'membership'");
     }
     this.requireRoom(roomId);
+    if (type === 'm.room.canonical_alias' && body.alias !== undefined && body.alias !== null && body.alias !== '') {
+      // Synapse 0.12 checked the alias against the directory at the time of setting it.
+      if (typeof body.alias !== 'string' || !body.alias.startsWith('#')) throw badJson("'alias' must be a room alias");
+      const found = await this.lookupAlias(body.alias);
+      if (!found) throw notFound(`Room alias ${body.alias} not found`);
+      if (found.room_id !== roomId) throw new MatrixError(400, 'M_UNKNOWN', `Room alias ${body.alias} does not point to the room`);
+    }
+    if (type !== 'm.room.member') {
+      // Synapse 0.12 (SyTest "Setting state twice is idempotent"): the same sender setting the
+      // same content again gets the current event back instead of a new one.
+      const currentId = this.storage.state.currentStateEventId(roomId, type, stateKeyValue);
+      const current = currentId ? this.persister.loader.pdu(currentId) : undefined;
+      if (current && current.sender === requester.userId && canonicalJson(current.content) === canonicalJson(body)) {
+        return { event_id: current.event_id };
+      }
+    }
     const ev = this.persister.createLocalEvent({ type, room_id: roomId, sender: requester.userId, content: body, state_key: stateKeyValue });
     return { event_id: ev.pdu.event_id };
   }
