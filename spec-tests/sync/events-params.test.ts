@@ -28,3 +28,26 @@ t.test('GET /events without from starts after the caller\'s own presence change'
   const next = await alice.get(`/events?from=${encodeURIComponent(first.body.end)}&timeout=5000`);
   t.ok(next.body.chunk.some((e: any) => e.room_id === room.body.room_id), 'later events arrive from the returned end');
 });
+
+t.test('/messages with an empty from starts at the latest event, as an absent one', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  const alice = await Client.register(s, 'alice');
+  const { body: { room_id } } = await alice.post('/createRoom', {});
+  await alice.put(`/rooms/${encodeURIComponent(room_id)}/send/m.room.message/m1`, { msgtype: 'm.text', body: 'latest' });
+  const res = await alice.get(`/rooms/${encodeURIComponent(room_id)}/messages?dir=b&limit=1&from=`);
+  t.equal(res.status, 200, res.text);
+  t.equal(res.body.chunk[0]?.content?.body, 'latest');
+});
+
+t.test('a displayname or avatar change reaches the user\'s own stream as presence carrying it', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  const alice = await Client.register(s, 'alice');
+  const first = await alice.get('/events?timeout=0');
+  await alice.put(`/profile/${encodeURIComponent(alice.userId!)}/displayname`, { displayname: 'Alice A.' });
+  const next = await alice.get(`/events?from=${encodeURIComponent(first.body.end)}&timeout=5000`);
+  const p = next.body.chunk.find((e: any) => e.type === 'm.presence' && e.content.user_id === alice.userId);
+  t.ok(p, 'a presence event for herself');
+  t.equal(p?.content.displayname, 'Alice A.');
+});

@@ -48,7 +48,8 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
   app.get(`${V1}/rooms/:roomId/messages`, async (req) => {
     const q = req.query as Q;
     return sync.pagination.messages(who(req), (req.params as P).roomId, {
-      from: q.from, to: q.to, dir: q.dir, limit: intParam(q.limit, 'limit', 10),
+      // An empty from/to is absent, as in Synapse's PaginationConfig (SyTest sends `from=` first).
+      from: q.from || undefined, to: q.to || undefined, dir: q.dir, limit: intParam(q.limit, 'limit', 10),
     });
   });
 

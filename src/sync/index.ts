@@ -158,6 +158,7 @@ export class SyncService {
 /** Creates the sync services and plugs them into federation EDUs. */
 export function installSync(hs: Homeserver): SyncService {
   const sync = new SyncService(hs);
+  hs.profiles.changed.push((userId) => sync.presence.profileChanged(userId));
   if (hs.federation) {
     hs.federation.edus.sink = {
       setRemoteTyping: (roomId, userId, typing) => sync.typing.setRemote(roomId, userId, typing),

@@ -57,6 +57,15 @@ export class PresenceService {
     this.update(userId, 'online', row?.status_msg ?? null);
   }
 
+  /**
+   * A new displayname or avatar: Synapse 0.12 pushed the user's presence (which carries them)
+   * again to the user, the rooms they share and their observers (SyTest 20profile-events).
+   */
+  profileChanged(userId: string): void {
+    const row = this.hs.storage.presence.get(userId);
+    this.update(userId, row?.state ?? 'offline', row?.status_msg ?? null);
+  }
+
   /** The user's stream was open until now (the idle clock starts when the last poll ends). */
   touch(userId: string): void {
     if (this.lastSeen.has(userId)) this.lastSeen.set(userId, this.hs.clock());
