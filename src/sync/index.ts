@@ -159,6 +159,11 @@ export class SyncService {
 export function installSync(hs: Homeserver): SyncService {
   const sync = new SyncService(hs);
   hs.profiles.changed.push((userId) => sync.presence.profileChanged(userId));
+  hs.persister.afterCommit.push(({ pdu, outlier, backfilled, rejected }) => {
+    if (pdu.type !== 'm.room.member' || outlier || backfilled || rejected || typeof pdu.state_key !== 'string') return;
+    if ((pdu.content as JsonObject).membership !== 'join') return;
+    sync.presence.joinedRoom(pdu.state_key, pdu.room_id);
+  });
   if (hs.federation) {
     hs.federation.edus.sink = {
       setRemoteTyping: (roomId, userId, typing) => sync.typing.setRemote(roomId, userId, typing),

@@ -66,6 +66,30 @@ export class PresenceService {
     this.update(userId, row?.state ?? 'offline', row?.status_msg ?? null);
   }
 
+  /**
+   * Someone joined a room (Synapse 0.12's user_joined_room): a local joiner's presence goes out
+   * again, to the members and to the servers in the room; for a remote joiner, its server gets
+   * the presence of our members of the room, which it has not seen before.
+   */
+  joinedRoom(userId: string, roomId: string): void {
+    if (serverOf(userId) === this.hs.serverName) {
+      this.profileChanged(userId);
+      return;
+    }
+    const now = this.hs.clock();
+    const pushes = [];
+    for (const member of this.hs.storage.state.membersWith(roomId, 'join')) {
+      if (serverOf(member) !== this.hs.serverName) continue;
+      const row = this.hs.storage.presence.get(member);
+      const p = this.hs.storage.users.getProfile(member);
+      pushes.push({
+        user_id: member, presence: row?.state ?? 'offline', last_active_ago: row ? now - row.last_active_ts : 0,
+        status_msg: row?.status_msg ?? null, displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
+      });
+    }
+    this.hs.federation?.edus.sendPresenceTo(serverOf(userId), pushes);
+  }
+
   /** The user's stream was open until now (the idle clock starts when the last poll ends). */
   touch(userId: string): void {
     if (this.lastSeen.has(userId)) this.lastSeen.set(userId, this.hs.clock());
