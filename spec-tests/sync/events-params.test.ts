@@ -51,3 +51,20 @@ t.test('a displayname or avatar change reaches the user\'s own stream as presenc
   t.ok(p, 'a presence event for herself');
   t.equal(p?.content.displayname, 'Alice A.');
 });
+
+t.test('a user who sets offline while polling stays offline, and members see it', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  const alice = await Client.register(s, 'alice');
+  const bob = await Client.register(s, 'bob');
+  const { body: { room_id } } = await alice.post('/createRoom', { visibility: 'public' });
+  await bob.post(`/rooms/${encodeURIComponent(room_id)}/join`, {});
+  const a0 = (await alice.get('/events?timeout=0')).body.end;
+  const b0 = (await bob.get('/events?timeout=0')).body.end;
+  await alice.put(`/presence/${encodeURIComponent(alice.userId!)}/status`, { presence: 'offline' });
+  for (const [c, from] of [[alice, a0], [bob, b0]] as const) {
+    const res = await c.get(`/events?from=${encodeURIComponent(from)}&timeout=5000`);
+    const p = res.body.chunk.filter((e: any) => e.type === 'm.presence' && e.content.user_id === alice.userId);
+    t.equal(p.at(-1)?.content.presence, 'offline', `${c.userId} sees alice offline`);
+  }
+});

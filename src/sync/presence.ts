@@ -3,6 +3,8 @@ import type { PresenceRow } from '../storage/presence.js';
 import { serverOf, type JsonObject } from '../events/index.js';
 import { MatrixError, forbidden, notFound } from '../errors.js';
 
+/** Synapse's STREAM_STOP_TIMEOUT: a stream reopened within this is the same session. */
+const STREAM_STOP_GRACE_MS = 30_000;
 const STATES = new Set(['online', 'unavailable', 'offline', 'free_for_chat']);
 
 export interface PresenceEvent {
@@ -51,7 +53,12 @@ export class PresenceService {
 
   /** Opening an event stream marks the user online (without churning the stream if already so). */
   markActive(userId: string): void {
-    this.lastSeen.set(userId, this.hs.clock());
+    const now = this.hs.clock();
+    const seen = this.lastSeen.get(userId);
+    this.lastSeen.set(userId, now);
+    // As Synapse 0.12: only a stream opened after none was open for STREAM_STOP_GRACE_MS brings
+    // the user online; a client polling on keeps the state it set (e.g. "offline").
+    if (seen !== undefined && (now - seen < STREAM_STOP_GRACE_MS || this.hs.notifier.isWaiting(userId))) return;
     const row = this.hs.storage.presence.get(userId);
     if (row?.state === 'online') return;
     this.update(userId, 'online', row?.status_msg ?? null);
