@@ -7,6 +7,7 @@ t.test('a remote join brings the joiner\'s presence to the members and the membe
   const [A, B] = await pairFor(t);
   const alice = await Client.register(A, 'alice');
   const bob = await Client.register(B, 'bob');
+  await alice.put(`/profile/${enc(alice.userId!)}/displayname`, { displayname: 'Alice' });
   await alice.get('/events?timeout=0'); // alice comes online
   await bob.get('/events?timeout=0'); // and so does bob, before sharing a room
   const { body: { room_id } } = await alice.post('/createRoom', { room_alias_name: 'presence', visibility: 'public' });
@@ -25,6 +26,9 @@ t.test('a remote join brings the joiner\'s presence to the members and the membe
     return res.body.presence?.find((e: any) => e.content.user_id === alice.userId);
   }, "alice's presence on B");
   t.equal(seen.content.presence, 'online');
+  t.equal(seen.content.displayname, 'Alice', 'with the profile her presence carried');
+  const global = await bob.get('/initialSync?limit=1');
+  t.equal(global.body.presence.find((e: any) => e.content.user_id === alice.userId)?.content.displayname, 'Alice');
 });
 
 t.test('a local join shows the joiner\'s presence to the existing members', async (t) => {

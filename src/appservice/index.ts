@@ -101,12 +101,18 @@ export function installAppservices(hs: Homeserver): AppServices {
     for (const id of as.enqueue(ev.pdu)) pending.add(id);
   });
   hs.persister.afterCommit.push(() => {
-    for (const id of pending) {
-      as.scheduler(id)?.kick();
+    const ids = [...pending];
+    pending.clear();
+    for (const id of ids) {
       const service = as.registry.byId(id);
       if (service) hs.notifier.notifyUsers([as.registry.senderOf(service)]); // its /events covers the namespaces
     }
-    pending.clear();
+    // The transaction goes out once the request that caused it has been answered, as with
+    // Synapse's background AS scheduler: a service that acts through the client API (an invite,
+    // then waiting for its event) sees its answer before the event.
+    setImmediate(() => {
+      for (const id of ids) as.scheduler(id)?.kick();
+    });
   });
   hs.onClose(() => as.stop());
   return as;

@@ -5,6 +5,8 @@ import { MatrixError, forbidden, notFound } from '../errors.js';
 
 /** Synapse's STREAM_STOP_TIMEOUT: a stream reopened within this is the same session. */
 const STREAM_STOP_GRACE_MS = 30_000;
+const MAX_REMOTE_PROFILES = 10_000;
+const MAX_PROFILE_FIELD = 1024;
 const STATES = new Set(['online', 'unavailable', 'offline', 'free_for_chat']);
 
 export interface PresenceEvent {
@@ -16,6 +18,8 @@ export interface PresenceEvent {
 export class PresenceService {
   /** When each user's event stream was last open; users seen here are swept to offline when idle. */
   private readonly lastSeen = new Map<string, number>();
+  /** Remote users' displayname and avatar from their presence updates, oldest first. */
+  private readonly remoteProfiles = new Map<string, { displayname: string | null; avatar_url: string | null }>();
   private readonly sweeper: ReturnType<typeof setInterval>;
 
   constructor(private readonly hs: Homeserver) {
@@ -102,8 +106,14 @@ export class PresenceService {
     if (this.lastSeen.has(userId)) this.lastSeen.set(userId, this.hs.clock());
   }
 
-  setRemote(userId: string, u: { presence: string; status_msg?: string | null; last_active_ago?: number }): void {
+  setRemote(userId: string, u: { presence: string; status_msg?: string | null; last_active_ago?: number; displayname?: unknown; avatar_url?: unknown }): void {
     if (!STATES.has(u.presence)) return;
+    // The profile a peer's presence carries, shown with that presence as Synapse 0.12 did
+    // (held in memory, bounded: it is refreshed by the next update).
+    const text = (v: unknown) => (typeof v === 'string' && v.length <= MAX_PROFILE_FIELD ? v : null);
+    this.remoteProfiles.delete(userId);
+    this.remoteProfiles.set(userId, { displayname: text(u.displayname), avatar_url: text(u.avatar_url) });
+    if (this.remoteProfiles.size > MAX_REMOTE_PROFILES) this.remoteProfiles.delete(this.remoteProfiles.keys().next().value!);
     this.hs.storage.presence.set(userId, u.presence, u.status_msg ?? null, this.hs.clock() - (u.last_active_ago ?? 0));
     this.hs.notifier.notifyUsers(this.audience(userId));
   }
@@ -166,7 +176,7 @@ export class PresenceService {
   }
 
   toEvent(row: PresenceRow): PresenceEvent {
-    const p = this.hs.storage.users.getProfile(row.user_id);
+    const p = serverOf(row.user_id) === this.hs.serverName ? this.hs.storage.users.getProfile(row.user_id) : this.remoteProfiles.get(row.user_id);
     const content: JsonObject = {
       user_id: row.user_id, presence: row.state, last_active_ago: this.hs.clock() - row.last_active_ts,
       displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
