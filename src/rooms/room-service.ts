@@ -25,6 +25,8 @@ export interface RoomHooks {
   ensureUser?: (userId: string) => Promise<void>;
   /** Throws M_EXCLUSIVE when the alias belongs to an application service the requester is not. */
   checkAliasExclusive?: (alias: string, requester: Requester) => void;
+  /** Waits (bounded) until our event has reached the other servers of its room. */
+  awaitDelivery?: (pdu: Pdu) => Promise<void>;
 }
 
 export interface CreateRoomBody {
@@ -170,7 +172,12 @@ export class RoomService {
     if (action === 'unban' && current !== 'ban') return;
     const content: JsonObject = { membership };
     if (reason !== undefined && action !== 'leave') content.reason = reason;
-    this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: requester.userId, state_key: target, content });
+    const ev = this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: requester.userId, state_key: target, content });
+    const rejectingRemoteInvite = current === 'invite' && target === requester.userId &&
+      !this.storage.state.membersWith(roomId, 'join').some((u) => serverOf(u) === this.serverName);
+    // Rejecting an invite from another server answers once that server has the leave, as
+    // Synapse 0.12 did (its make_leave/send_leave were synchronous).
+    if (rejectingRemoteInvite) await this.hooks.awaitDelivery?.(ev.pdu);
   }
 
   async invite(requester: Requester, roomId: string, target: string): Promise<void> {
