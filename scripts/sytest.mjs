@@ -12,9 +12,9 @@
 //   --write-passing FILE  write the names of the tests that passed to FILE
 //
 // Ports (fixed, because SyTest's own endpoint must be known to the first server's config):
-//   SYTEST_HS1_PORT (28008)  SYTEST_HS1_FED_PORT (28448)   first server: client API, federation TLS
-//   SYTEST_HS2_PORT (28009)  SYTEST_HS2_FED_PORT (28449)   second server
-//   SYTEST_TEST_SERVER_PORT (28099)                        SyTest's endpoint (appservice, recaptcha, push)
+//   SYTEST_HS1_PORT (20008)  SYTEST_HS1_FED_PORT (20448)   first server: client API, federation TLS
+//   SYTEST_HS2_PORT (20009)  SYTEST_HS2_FED_PORT (20449)   second server
+//   SYTEST_TEST_SERVER_PORT (20099)                        SyTest's endpoint (appservice, recaptcha, push)
 // Other variables: SYTEST_SHARED (default <repo>/../shared/sytest), SYTEST_KEEP=1 keeps the temp
 // folder (server logs, configs, raw TAP), SYTEST_QUIET=1 prints only the table.
 // Exit status: 0 (the report was produced; with --guard: no listed test failed), 1 guard failure,
@@ -63,11 +63,11 @@ const selection = [];
 }
 
 const ports = {
-  hs1: env('SYTEST_HS1_PORT', 28008),
-  hs1Fed: env('SYTEST_HS1_FED_PORT', 28448),
-  hs2: env('SYTEST_HS2_PORT', 28009),
-  hs2Fed: env('SYTEST_HS2_FED_PORT', 28449),
-  sytest: env('SYTEST_TEST_SERVER_PORT', 28099),
+  hs1: env('SYTEST_HS1_PORT', 20008),
+  hs1Fed: env('SYTEST_HS1_FED_PORT', 20448),
+  hs2: env('SYTEST_HS2_PORT', 20009),
+  hs2Fed: env('SYTEST_HS2_FED_PORT', 20449),
+  sytest: env('SYTEST_TEST_SERVER_PORT', 20099),
 };
 const quiet = process.env.SYTEST_QUIET === '1';
 const work = mkdtempSync(join(tmpdir(), 'hs-sytest-'));
@@ -202,6 +202,7 @@ async function runSyTest(hs1, hs2) {
     if (!quiet) console.log(line);
   });
   const code = await new Promise((r) => child.once('exit', (c) => r(c ?? 2)));
+  if (cleaning) throw new Exit(); // interrupted: the signal handler reports and exits
   await new Promise((r) => (rl.closed ? r() : rl.once('close', r)));
   return { code, lines };
 }
