@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Homeserver } from './homeserver.js';
 import { setupServer, frameworkErrors, clientErrorHandler } from './http/server-setup.js';
 import { accessLog } from './http/access-log.js';
+import { exactJsonContentType } from './http/json-content-type.js';
 import { keyRoutes } from './http/keys.js';
 import { clientRoomRoutes } from './http/client-rooms.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -37,6 +38,7 @@ export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []):
     return503OnClosing: false, // answered in Matrix form by setupServer
   });
   await setupServer(app);
+  exactJsonContentType(app);
   // Stopping: answer waiting long-polls now instead of holding the shutdown for their timeout.
   app.addHook('preClose', async () => hs.notifier.shutdown());
   await accessLog(app, hs);

@@ -29,6 +29,10 @@ export const configSchema = {
     },
     enable_registration: { type: 'boolean' },
     registration_shared_secret: { type: ['string', 'null'] },
+    enable_registration_captcha: { type: 'boolean' },
+    recaptcha_public_key: { type: ['string', 'null'] },
+    recaptcha_private_key: { type: ['string', 'null'] },
+    recaptcha_siteverify_api: { type: 'string', pattern: '^https?://' },
     rate_limiting: {
       type: 'object',
       additionalProperties: false,

@@ -9,7 +9,7 @@ export interface HomeserverConfig {
   configPath: string;
   serverName: string;
   bindAddress: string;
-  /** Client API port (and federation too when server_name carries a port). */
+  /** Client API port (and federation too when server_name carries a port and federation.port is not set). */
   port: number;
   publicBaseUrl: string;
   databasePath: string;
@@ -25,6 +25,8 @@ export interface HomeserverConfig {
   };
   enableRegistration: boolean;
   registrationSharedSecret: string | null;
+  /** Google reCAPTCHA (Synapse's keys): the m.login.recaptcha stage of v2_alpha registration. */
+  recaptcha: { publicKey: string | null; privateKey: string; siteverifyApi: string; required: boolean } | null;
   rateLimiting: {
     perSecond: number;
     burst: number;
@@ -38,7 +40,7 @@ export interface HomeserverConfig {
   turn: { uris: string[]; sharedSecret: string; userLifetimeMs: number } | null;
   federation: {
     enabled: boolean;
-    /** Separate federation listener; null when server_name has a port (one listener serves both). */
+    /** Separate (TLS) federation listener; null when server_name has a port and federation.port is not set. */
     port: number | null;
     tls: boolean;
     tlsCertificatePath: string;
@@ -157,6 +159,14 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
     },
     enableRegistration: raw.enable_registration ?? true,
     registrationSharedSecret: raw.registration_shared_secret ?? null,
+    recaptcha: raw.recaptcha_private_key
+      ? {
+        publicKey: raw.recaptcha_public_key ?? null,
+        privateKey: raw.recaptcha_private_key,
+        siteverifyApi: raw.recaptcha_siteverify_api ?? 'https://www.google.com/recaptcha/api/siteverify',
+        required: raw.enable_registration_captcha ?? false,
+      }
+      : null,
     rateLimiting: {
       perSecond: rl.per_second ?? 0.2,
       burst: rl.burst ?? 10,
@@ -172,8 +182,12 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
       : null,
     federation: {
       enabled: fed.enabled ?? true,
-      port: namedPort !== null ? null : (fed.port ?? 8448),
-      tls: fed.tls ?? namedPort === null,
+      // Explicit keys win: `server_name: "localhost:8448"` with `port: 8008` and
+      // `federation: {port: 8448, tls: true}` is Synapse's 2015 topology (client API in plain
+      // HTTP, federation over TLS on the port in the name). Without them a name with a port
+      // means one plain-HTTP listener for both APIs.
+      port: fed.port ?? (namedPort !== null ? null : 8448),
+      tls: fed.tls ?? (fed.port !== undefined || namedPort === null),
       tlsCertificatePath: rel(fed.tls_certificate_path ?? `${fileSafe(serverName)}.tls.crt`),
       tlsPrivateKeyPath: rel(fed.tls_private_key_path ?? `${fileSafe(serverName)}.tls.key`),
       plainHttpLoopbackPeers: fed.plain_http_loopback_peers ?? true,
@@ -292,6 +306,8 @@ turn_user_lifetime: "1h"
 federation:
   enabled: true
 ${namedPort === null ? '  port: 8448                      # TLS listener for other servers\n  tls: true\n' : '  tls: false                      # this listener serves both APIs in plain HTTP\n'}  # Talk plain HTTP to peers whose name is a loopback host with a port (two servers on one machine).
+  # Synapse's 2015 topology instead: server_name "localhost:8448", port: 8008, and
+  # federation: {port: 8448, tls: true, plain_http_loopback_peers: false} (TLS to every peer).
   plain_http_loopback_peers: true
   retry_backoff_min_ms: 5000
   retry_backoff_max_ms: 3600000

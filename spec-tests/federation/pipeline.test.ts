@@ -8,6 +8,8 @@ t.test('an event with unknown prev_events is completed with get_missing_events, 
   const { body } = await alice.post('/createRoom', { room_alias_name: 'gaps' });
   const roomId: string = body.room_id;
   await bob.post(`/join/${enc(`#gaps:${A.serverName}`)}`, {});
+  // The join exchanges presence both ways; let that settle, since B talking to A ends A's backoff.
+  await waitFor(() => A.hs.storage.presence.get(bob.userId!) && B.hs.storage.presence.get(alice.userId!), 'presence exchanged on join');
 
   // A writes 12 messages whose deliveries to B are lost; B is then handed only the last one.
   A.hs.storage.federation.setRetry(B.serverName, Date.now(), 3_600_000);

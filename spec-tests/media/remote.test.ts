@@ -38,7 +38,7 @@ t.test('remote media is fetched from the origin once, then served from the cache
     t.equal(a.status, 200);
     t.same(a.body, png);
     t.equal(a.headers['content-type'], 'image/png');
-    t.equal(a.headers['content-disposition'], 'inline; filename="remote.png"', 'upload name carried over');
+    t.equal(a.headers['content-disposition'], 'inline; filename=remote.png', 'upload name carried over');
   }
   t.equal((await downloadsServedBy(origin)) - before, 1, 'the origin was asked once');
   const row = cache.hs.storage.media.remoteMedia(origin.serverName, path.split('/')[1]!)!;

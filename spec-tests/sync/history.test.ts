@@ -88,7 +88,10 @@ t.test('a user who left reads the room as it was when they left', async (t) => {
   t.same(bodies(archived.messages.chunk), ['goodbye bob'], 'archived rooms carry messages up to the leave');
   t.ok(archived.state.some((e: any) => e.type === 'm.room.topic' && e.content.topic === 'while bob was here'));
 
-  t.equal((await bob.get(`/rooms/${enc(room)}/messages?dir=b`)).status, 403, '/messages needs the user in the room (0.10)');
+  // Synapse 0.12 (SyTest SPEC-216) lets /messages read up to the leave as well; 0.10 answered 403.
+  const msgs = await bob.get(`/rooms/${enc(room)}/messages?dir=b&limit=10`);
+  t.equal(msgs.status, 200);
+  t.notOk(bodies(msgs.body.chunk).includes('bob must not read this'), '/messages stops at the leave');
   await bob.post(`/rooms/${enc(room)}/forget`);
   const forgotten = await bob.get(`/rooms/${enc(room)}/state/m.room.topic`);
   t.equal(forgotten.status, 403, 'a forgotten room is not readable');

@@ -156,3 +156,9 @@ t.test('toClientEvent: options override and extras', async (t) => {
   t.equal(toClientEvent({ ...noUnsigned, sender: undefined, user_id: '@old:hs' }, { now: 0 }).sender, '@old:hs');
   t.equal(toClientEvent({ ...pdu, redacts: '$x:hs' }, { now: 0 }).redacts, '$x:hs', 'redacts kept');
 });
+
+t.test('toClientEvent: a member event carries membership at the top level too, as Synapse\'s did', async (t) => {
+  const ev = toClientEvent({ ...pdu, type: 'm.room.member', state_key: '@a:hs', content: { membership: 'join' } }, { now: 2000 });
+  t.equal(ev.membership, 'join');
+  t.notOk('membership' in toClientEvent(pdu, { now: 2000 }), 'only member events');
+});

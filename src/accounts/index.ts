@@ -2,6 +2,7 @@
 import type { Homeserver } from '../homeserver.js';
 import { AccountService } from './account-service.js';
 import { RegistrationFlows } from './registration-flows.js';
+import { RecaptchaVerifier, noCaptcha } from './recaptcha.js';
 import { ProfileService } from './profile-service.js';
 import { PushRuleService } from './push-rules-service.js';
 import { RateLimiter, LoginLimiter } from './rate-limit.js';
@@ -30,7 +31,8 @@ export function installAccounts(hs: Homeserver): AccountsModule {
   hs.rateLimit = (requester) => limiter.check(requester);
   return {
     accounts,
-    registration: new RegistrationFlows(accounts, clock),
+    registration: new RegistrationFlows(accounts, clock,
+      config.recaptcha ? new RecaptchaVerifier(config.recaptcha) : noCaptcha, config.recaptcha?.required ?? false),
     profiles: new ProfileService(storage, hs.rooms, config.serverName),
     pushRules: new PushRuleService(storage),
   };

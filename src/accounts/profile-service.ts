@@ -22,6 +22,9 @@ export class ProfileService {
   /** Set by appservice/: may create an unknown user in a service's namespace (true if it now exists). */
   queryAppserviceUser: ((userId: string) => Promise<boolean>) | null = null;
 
+  /** Told after a profile change (sync/ re-announces the user's presence, as Synapse 0.12 did). */
+  readonly changed: ((userId: string) => void)[] = [];
+
   constructor(private readonly storage: Storage, private readonly rooms: RoomService, private readonly serverName: string) {}
 
   async get(userId: string, field?: ProfileField): Promise<JsonObject> {
@@ -54,5 +57,6 @@ export class ProfileService {
         // A room where the user may no longer send (e.g. banned meanwhile) keeps the old profile.
       }
     }
+    for (const fn of this.changed) fn(userId);
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { MatrixError } from '../errors.js';
 import type { AccountService, Session } from './account-service.js';
+import { noCaptcha, type CaptchaVerifier } from './recaptcha.js';
 
 /** A v1 registration type: `POST /register {"type": ...}`. Application services add their own. */
 export type RegistrationHandler = (body: Record<string, unknown>, req: FastifyRequest) => Promise<Session>;
@@ -16,9 +17,14 @@ export class RegistrationFlows {
   readonly v1Types = new Map<string, RegistrationHandler>();
   /** Set by appservice/: registration with an as_token on the v2_alpha endpoint. */
   v2AppserviceHandler: RegistrationHandler | null = null;
-  private readonly sessions = new Map<string, number>();
+  private readonly sessions = new Map<string, { at: number; completed: Set<string> }>();
 
-  constructor(private readonly accounts: AccountService, private readonly clock: () => number) {
+  constructor(
+    private readonly accounts: AccountService,
+    private readonly clock: () => number,
+    private readonly captcha: CaptchaVerifier = noCaptcha,
+    private readonly captchaRequired = false,
+  ) {
     this.v1Types.set('m.login.password', (b) => accounts.registerWithPassword(b.user, b.password));
     this.v1Types.set('org.matrix.login.shared_secret', (b) =>
       accounts.registerWithSharedSecret(b.user, b.password, b.mac, b.admin === true),
@@ -32,24 +38,39 @@ export class RegistrationFlows {
     return handler(body, req);
   }
 
-  /** Returns a session, or the 401 body that asks the client to complete m.login.dummy. */
+  /**
+   * Returns a session, or the 401 body naming the flows and the stages completed so far. As
+   * Synapse 0.12: the flow is m.login.recaptcha when captcha is required, else m.login.dummy
+   * (matrix-js-sdk 0.3's two-step flow); a submitted m.login.recaptcha stage is verified and
+   * recorded in the session even when no flow needs it.
+   */
   async registerV2(body: Record<string, unknown>, req: FastifyRequest, hasAccessToken: boolean): Promise<Session | { status: 401; body: object }> {
     if (hasAccessToken && this.v2AppserviceHandler) return this.v2AppserviceHandler(body, req);
     this.accounts.checkOpenRegistration(body.password);
     const auth = body.auth as Record<string, unknown> | undefined;
     this.expireSessions();
-    if (!auth || typeof auth.session !== 'string' || !this.sessions.has(auth.session) || auth.type !== 'm.login.dummy') {
-      const session = randomBytes(18).toString('base64url');
-      this.sessions.set(session, this.clock());
-      return { status: 401, body: { session, flows: [{ stages: ['m.login.dummy'] }], params: {} } };
+    const flow = this.captchaRequired ? 'm.login.recaptcha' : 'm.login.dummy';
+    const known = auth && typeof auth.session === 'string' ? this.sessions.get(auth.session) : undefined;
+    const sessionId = known ? (auth!.session as string) : randomBytes(18).toString('base64url');
+    const session = known ?? { at: this.clock(), completed: new Set<string>() };
+    if (auth?.type === 'm.login.recaptcha') {
+      await this.captcha.verify(auth.response, req.ip);
+      session.completed.add('m.login.recaptcha');
+    } else if (auth?.type === 'm.login.dummy' && known) {
+      session.completed.add('m.login.dummy');
+    }
+    if (!session.completed.has(flow)) {
+      this.sessions.set(sessionId, session);
+      const params = this.captcha.publicKey ? { 'm.login.recaptcha': { public_key: this.captcha.publicKey } } : {};
+      return { status: 401, body: { session: sessionId, flows: [{ stages: [flow] }], params, completed: [...session.completed] } };
     }
     const result = await this.accounts.registerWithPassword(body.username, body.password);
-    this.sessions.delete(auth.session);
+    this.sessions.delete(sessionId);
     return result;
   }
 
   private expireSessions(): void {
     const now = this.clock();
-    for (const [s, t] of this.sessions) if (now - t > SESSION_TTL_MS) this.sessions.delete(s);
+    for (const [s, { at }] of this.sessions) if (now - at > SESSION_TTL_MS) this.sessions.delete(s);
   }
 }

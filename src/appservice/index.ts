@@ -13,6 +13,9 @@ import { AppServiceScheduler } from './scheduler.js';
 import { AppServiceQueries } from './queries.js';
 import { interestedServices } from './interest.js';
 
+/** How long after the causing request a service's transaction starts (see installAppservices). */
+const AS_SEND_DELAY_MS = 25;
+
 export class AppServices {
   readonly registry: AppServiceRegistry;
   readonly queries: AppServiceQueries;
@@ -101,12 +104,19 @@ export function installAppservices(hs: Homeserver): AppServices {
     for (const id of as.enqueue(ev.pdu)) pending.add(id);
   });
   hs.persister.afterCommit.push(() => {
-    for (const id of pending) {
-      as.scheduler(id)?.kick();
+    const ids = [...pending];
+    pending.clear();
+    for (const id of ids) {
       const service = as.registry.byId(id);
       if (service) hs.notifier.notifyUsers([as.registry.senderOf(service)]); // its /events covers the namespaces
     }
-    pending.clear();
+    // The transaction goes out shortly after the request that caused it has been answered, as
+    // with Synapse's background AS scheduler: a service acting through the client API (an
+    // invite, then waiting for its event) reads its answer before the event; events of the
+    // window share a transaction.
+    setTimeout(() => {
+      for (const id of ids) as.scheduler(id)?.kick();
+    }, AS_SEND_DELAY_MS).unref();
   });
   hs.onClose(() => as.stop());
   return as;

@@ -29,6 +29,11 @@ export function toClientEvent(pdu: JsonObject, opts: ClientFormatOptions): JsonO
     out.sender = sender;
     out.user_id = sender;
   }
+  // Synapse's member events carried `membership` at the top level too (its event builder put it
+  // there); clients and services of the era read it (SyTest 60app-services).
+  if (pdu.type === 'm.room.member' && isJsonObject(pdu.content) && typeof pdu.content.membership === 'string') {
+    out.membership = pdu.content.membership;
+  }
   const age = ageOf(pdu, unsigned, opts);
   if (age !== undefined) out.age = age;
   if (opts.prevContent !== undefined) out.prev_content = opts.prevContent;

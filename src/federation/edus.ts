@@ -54,6 +54,11 @@ export class Edus {
     this.outbound.queueEdu(this.sharingServers(userId), { edu_type: 'm.presence', content: { push: [{ user_id: userId, ...update }] } });
   }
 
+  /** Presence of several local users to one server (one of its users joined a room with them). */
+  sendPresenceTo(destination: string, pushes: (PresenceUpdate & { user_id: string })[]): void {
+    if (pushes.length > 0) this.outbound.queueEdu([destination], { edu_type: 'm.presence', content: { push: pushes } });
+  }
+
   sendReceipt(roomId: string, receiptType: string, userId: string, eventIds: string[], data: JsonObject): void {
     this.outbound.queueEdu(this.roomServers(roomId), {
       edu_type: 'm.receipt',

@@ -85,6 +85,7 @@ export function installFederation(hs: Homeserver): Federation | null {
   hs.rooms.hooks.queryRemoteAlias = (alias) => f.queries.remoteAlias(alias);
   hs.rooms.hooks.inviteRemoteUser = (roomId, sender, target) => f.invites.inviteRemoteUser(roomId, sender, target);
   hs.rooms.hooks.backfill = (roomId, limit) => f.backfill(roomId, limit);
+  hs.rooms.hooks.awaitDelivery = (pdu) => f.outbound.flushed(f.outbound.destinationsFor(pdu), 5000);
   f.outbound.install();
   hs.onClose(() => f.close());
   return f;

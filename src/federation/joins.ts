@@ -11,7 +11,7 @@ import { FederationClient, PeerRequestError, PeerUnreachableError, pathSegment }
 import type { EventGraph } from './event-graph.js';
 import type { InboundPdus } from './inbound.js';
 import type { Outbound } from './outbound.js';
-import { checkPdu, PduRejected } from './pdu-check.js';
+import { checkPdu, checkUnsignedJoin, PduRejected } from './pdu-check.js';
 import type { Keyring } from './keyring.js';
 import { unwrapV1, wrapV1 } from './v1-wrapping.js';
 
@@ -41,7 +41,7 @@ export class Joins {
   async sendJoin(origin: string, roomId: string, eventId: string, body: unknown, rawBody: string): Promise<string> {
     let c;
     try {
-      c = await checkPdu(rawBody, body, this.keyring, this.hs.clock());
+      c = checkUnsignedJoin(body, origin, this.hs.clock()) ?? await checkPdu(rawBody, body, this.keyring, this.hs.clock());
     } catch (err) {
       if (err instanceof PduRejected) throw forbidden(`Join event rejected: ${err.message}`);
       throw err;

@@ -45,7 +45,13 @@ export class Keyring {
     });
     if (missing || stale) {
       const since = this.clock() - (this.lastAttempt.get(server) ?? -Infinity);
-      if (since >= (missing ? MISSING_KEY_REFETCH_MS : STALE_KEY_REFETCH_MS)) {
+      const pending = this.inflight.get(server);
+      if (pending) {
+        // A fetch started by a concurrent request: its answer is ours too (skipping it would
+        // refuse, say, a transaction that arrives while the same peer's join is being checked).
+        await pending;
+        known = this.known(server);
+      } else if (since >= (missing ? MISSING_KEY_REFETCH_MS : STALE_KEY_REFETCH_MS)) {
         await this.fetch(server, keyIds[0] ?? 'ed25519:auto');
         known = this.known(server);
       }

@@ -44,6 +44,14 @@ export class Outbound {
     return [...servers].filter(isValidServerName);
   }
 
+  /** Resolves when the queues of `destinations` are empty, or after `timeoutMs` (a peer may be down). */
+  async flushed(destinations: string[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (destinations.some((d) => this.hs.storage.federation.queueDepth(d) > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Queues an EDU for each destination in its own SQLite transaction, then sends. */
   queueEdu(destinations: Iterable<string>, edu: { edu_type: string; content: unknown }): void {
     const json = JSON.stringify(edu);

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Homeserver } from '../homeserver.js';
 import type { Requester } from '../accounts/auth.js';
 import type { MembershipAction } from '../rooms/room-service.js';
+import { lookupThreePid } from '../rooms/identity-lookup.js';
 import { MatrixError } from '../errors.js';
 import { CLIENT_V1 as V1 } from './prefixes.js';
 
@@ -62,7 +63,12 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
       if (!['invite', 'ban', 'unban', 'kick'].includes(action)) {
         throw new MatrixError(404, 'M_UNRECOGNIZED', `Unrecognized request: ${action}`);
       }
-      const { user_id: target, reason } = body(req);
+      const { user_id: given, reason, id_server: idServer, medium, address } = body(req);
+      let target = given;
+      if (action === 'invite' && target === undefined && idServer !== undefined) {
+        target = await lookupThreePid(idServer, medium, address);
+        if (target === null) throw new MatrixError(400, 'M_UNRECOGNIZED', 'This address is not bound to a Matrix user');
+      }
       if (typeof target !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', 'Missing user_id key.');
       await hs.rooms.membership(r, roomId, action as MembershipAction, target, typeof reason === 'string' ? reason : undefined);
       return {};

@@ -21,9 +21,13 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
   app.get(`${V1}/events`, async (req) => {
     const requester = hs.auth.authenticate(req);
     const q = req.query as Q;
+    // `limit` is validated as Synapse did (a bad one is a 400, not a long-poll) but not applied:
+    // a chunk holds what happened since `from`.
+    intParam(q.limit, 'limit', 0);
+    const timeout = intParam(q.timeout, 'timeout', 30_000);
     const gone = new AbortController();
     req.raw.once('close', () => gone.abort());
-    return sync.stream.poll(requester, q.from, intParam(q.timeout, 'timeout', 30_000), gone.signal);
+    return sync.stream.poll(requester, q.from, timeout, gone.signal);
   });
 
   // GET /initialSync?limit=&archived=
@@ -44,7 +48,8 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
   app.get(`${V1}/rooms/:roomId/messages`, async (req) => {
     const q = req.query as Q;
     return sync.pagination.messages(who(req), (req.params as P).roomId, {
-      from: q.from, to: q.to, dir: q.dir, limit: intParam(q.limit, 'limit', 10),
+      // An empty from/to is absent, as in Synapse's PaginationConfig (SyTest sends `from=` first).
+      from: q.from || undefined, to: q.to || undefined, dir: q.dir, limit: intParam(q.limit, 'limit', 10),
     });
   });
 
@@ -66,9 +71,10 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
   app.put(`${V1}/rooms/:roomId/typing/:userId`, async (req) => {
     const { roomId, userId } = req.params as P;
     const b = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof b.typing !== 'boolean') throw new MatrixError(400, 'M_BAD_JSON', "'typing' must be a boolean");
+    // Synapse 0.12 read `typing` for its truth (SyTest sends {"typing": 1}): a boolean or a number.
+    if (typeof b.typing !== 'boolean' && typeof b.typing !== 'number') throw new MatrixError(400, 'M_BAD_JSON', "'typing' must be a boolean");
     const timeout = typeof b.timeout === 'number' ? b.timeout : 30_000;
-    sync.typing.setLocal(roomId, who(req), userId, b.typing, timeout);
+    sync.typing.setLocal(roomId, who(req), userId, Boolean(b.typing), timeout);
     return {};
   });
 

@@ -3,6 +3,7 @@ import type { Requester } from '../accounts/auth.js';
 import type { Pdu, JsonObject, StateMap, EventTemplate } from '../events/index.js';
 import { defaultPowerLevelsContent, BAD_ALIAS_NAME, isValidNewAliasName, isValidRoomAlias, isValidRoomId, isValidServerName, isValidUserId, makeRoomId, randomString, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
 import { MatrixError, badJson, forbidden, invalidParam, notFound } from '../errors.js';
+import { canonicalJson } from '../crypto/index.js';
 import type { EventPersister } from './persist.js';
 
 /** What rooms need from federation and application services; filled in by those modules. */
@@ -24,6 +25,8 @@ export interface RoomHooks {
   ensureUser?: (userId: string) => Promise<void>;
   /** Throws M_EXCLUSIVE when the alias belongs to an application service the requester is not. */
   checkAliasExclusive?: (alias: string, requester: Requester) => void;
+  /** Waits (bounded) until our event has reached the other servers of its room. */
+  awaitDelivery?: (pdu: Pdu) => Promise<void>;
 }
 
 export interface CreateRoomResult {
@@ -41,6 +44,7 @@ export interface CreateRoomBody {
   invite?: unknown;
   preset?: unknown;
   initial_state?: unknown;
+  creation_content?: unknown;
 }
 
 const MEMBERSHIP_FOR_ACTION = { invite: 'invite', leave: 'leave', ban: 'ban', kick: 'leave', unban: 'leave' } as const;
@@ -84,12 +88,19 @@ export class RoomService {
       if (this.storage.rooms.getAlias(alias)) throw new MatrixError(400, 'M_UNKNOWN', 'Room alias already taken');
     }
 
+    const cc = body.creation_content;
+    if (cc !== undefined && (cc === null || typeof cc !== 'object' || Array.isArray(cc))) throw badJson("'creation_content' must be an object");
+    if (cc !== undefined && typeof (cc as JsonObject)['m.federate'] !== 'boolean' && (cc as JsonObject)['m.federate'] !== undefined) {
+      throw badJson("'m.federate' must be a boolean");
+    }
+    // Extra keys of the m.room.create content (m.federate), as Synapse 0.12's creation_content.
+    const creationContent = (cc ?? {}) as JsonObject;
     const roomId = makeRoomId(this.serverName, () => randomString(18));
     const creator = requester.userId;
     const events: EventTemplate[] = [];
     const add = (type: string, content: JsonObject, sk = '') => events.push({ type, room_id: roomId, sender: creator, content, state_key: sk });
     const has = (type: string) => initialState.some((s) => s.type === type && s.state_key === '');
-    add('m.room.create', { creator });
+    add('m.room.create', { ...creationContent, creator });
     add('m.room.member', this.joinContent(creator), creator);
     if (!has('m.room.power_levels')) add('m.room.power_levels', defaultPowerLevelsContent(creator) as JsonObject);
     const isPublic = preset === 'public_chat';
@@ -190,7 +201,12 @@ export class RoomService {
     if (action === 'unban' && current !== 'ban') return;
     const content: JsonObject = { membership };
     if (reason !== undefined && action !== 'leave') content.reason = reason;
-    this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: requester.userId, state_key: target, content });
+    const ev = this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: requester.userId, state_key: target, content });
+    const rejectingRemoteInvite = current === 'invite' && target === requester.userId &&
+      !this.storage.state.membersWith(roomId, 'join').some((u) => serverOf(u) === this.serverName);
+    // Rejecting an invite from another server answers once that server has the leave, as
+    // Synapse 0.12 did (its make_leave/send_leave were synchronous).
+    if (rejectingRemoteInvite) await this.hooks.awaitDelivery?.(ev.pdu);
   }
 
   async invite(requester: Requester, roomId: string, target: string): Promise<void> {
@@ -222,7 +238,7 @@ export class RoomService {
     return { event_id: ev.pdu.event_id };
   }
 
-  setState(requester: Requester, roomId: string, type: string, stateKeyValue: string, content: unknown): { event_id: string } {
+  async setState(requester: Requester, roomId: string, type: string, stateKeyValue: string, content: unknown): Promise<{ event_id: string }> {
     const body = asContent(content);
     if (type === 'm.room.member') {
       const m = body.membership;
@@ -230,6 +246,22 @@ export class RoomService {
     }
     this.requireRoom(roomId);
     if (type === 'm.room.aliases' && stateKeyValue === this.serverName) this.checkAliasesContent(roomId, body);
+    if (type === 'm.room.canonical_alias' && body.alias !== undefined && body.alias !== null && body.alias !== '') {
+      // Synapse 0.12 checked the alias against the directory at the time of setting it.
+      if (typeof body.alias !== 'string' || !body.alias.startsWith('#')) throw badJson("'alias' must be a room alias");
+      const found = await this.lookupAlias(body.alias);
+      if (!found) throw notFound(`Room alias ${body.alias} not found`);
+      if (found.room_id !== roomId) throw new MatrixError(400, 'M_UNKNOWN', `Room alias ${body.alias} does not point to the room`);
+    }
+    if (type !== 'm.room.member') {
+      // Synapse 0.12 (SyTest "Setting state twice is idempotent"): the same sender setting the
+      // same content again gets the current event back instead of a new one.
+      const currentId = this.storage.state.currentStateEventId(roomId, type, stateKeyValue);
+      const current = currentId ? this.persister.loader.pdu(currentId) : undefined;
+      if (current && current.sender === requester.userId && canonicalJson(current.content) === canonicalJson(body)) {
+        return { event_id: current.event_id };
+      }
+    }
     const ev = this.persister.createLocalEvent({ type, room_id: roomId, sender: requester.userId, content: body, state_key: stateKeyValue });
     return { event_id: ev.pdu.event_id };
   }

@@ -23,9 +23,12 @@ export class EventStream {
 
   async poll(requester: Requester, fromParam: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<StreamChunk> {
     const { userId } = requester;
-    let from = fromParam ? parseStreamToken(fromParam) : this.sync.currentToken();
-    const start = fromParam ?? formatStreamToken(from);
+    // Without `from` the stream starts after this request's own presence change (the caller
+    // coming online), which would otherwise answer the poll at once.
+    const parsedFrom = fromParam ? parseStreamToken(fromParam) : null;
     this.sync.presence.markActive(userId);
+    let from = parsedFrom ?? this.sync.currentToken();
+    const start = fromParam ?? formatStreamToken(from);
     const deadline = Date.now() + (timeoutMs === 0 ? 0 : Math.min(Math.max(timeoutMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS));
     this.hs.metrics.longPolls.inc();
     try {

@@ -47,6 +47,14 @@ export class SyncService {
     };
   }
 
+  /**
+   * For /messages: throws unless the user may read the room (joined, or left and not forgotten:
+   * SPEC-216, as Synapse 0.12); returns their leave event, past which they may not read, or null.
+   */
+  readableUpTo(userId: string, roomId: string): EventRow | null {
+    return this.readable(userId, roomId).leave;
+  }
+
   requireMember(userId: string, roomId: string): void {
     this.hs.rooms.requireRoom(roomId);
     if (this.hs.storage.state.membershipOf(roomId, userId) !== 'join') throw forbidden(`You are not in room ${roomId}`);
@@ -94,6 +102,7 @@ export class SyncService {
   roomInitialSync(userId: string, roomId: string, limit: number): JsonObject {
     const view = this.readable(userId, roomId);
     const summary = this.roomSummary(userId, roomId, view.leave ? 'leave' : 'join', limit);
+    if (view.leave) return { ...summary, presence: [], receipts: [] }; // nothing live after leaving (SPEC-216)
     const members = this.hs.storage.state.membersWith(roomId, 'join');
     const presence = members.map((u) => this.hs.storage.presence.get(u)).filter((r) => r !== undefined).map((r) => this.presence.toEvent(r));
     return { ...summary, presence, receipts: this.receipts.snapshot([roomId]) };
@@ -158,6 +167,12 @@ export class SyncService {
 /** Creates the sync services and plugs them into federation EDUs. */
 export function installSync(hs: Homeserver): SyncService {
   const sync = new SyncService(hs);
+  hs.profiles.changed.push((userId) => sync.presence.profileChanged(userId));
+  hs.persister.afterCommit.push(({ pdu, outlier, backfilled, rejected }) => {
+    if (pdu.type !== 'm.room.member' || outlier || backfilled || rejected || typeof pdu.state_key !== 'string') return;
+    if ((pdu.content as JsonObject).membership !== 'join') return;
+    sync.presence.joinedRoom(pdu.state_key, pdu.room_id);
+  });
   if (hs.federation) {
     hs.federation.edus.sink = {
       setRemoteTyping: (roomId, userId, typing) => sync.typing.setRemote(roomId, userId, typing),

@@ -20,20 +20,29 @@ export class Pagination {
   constructor(private readonly hs: Homeserver, private readonly sync: SyncService) {}
 
   async messages(userId: string, roomId: string, q: MessagesQuery): Promise<{ chunk: JsonObject[]; start: string; end: string }> {
-    this.sync.requireMember(userId, roomId);
+    const leave = this.sync.readableUpTo(userId, roomId);
     const dir = q.dir === 'b' ? 'b' : 'f';
     if (q.dir !== undefined && q.dir !== 'b' && q.dir !== 'f') throw badPagination("'dir' must be 'b' or 'f'");
     const limit = Math.min(Math.max(q.limit ?? 10, 0), MAX_LIMIT);
     const startToken = q.from ?? formatStreamToken(this.sync.currentToken());
-    const position = this.position(roomId, q.from, dir);
+    let position = this.position(roomId, q.from, dir);
+    // A user who left reads up to their leave and no further (SPEC-216).
+    const cap = leave ? { depth: leave.depth, stream: leave.stream_ordering! + 1 } : null;
+    const afterCap = (p: { depth: number; stream: number }) => cap !== null && (p.depth > cap.depth || (p.depth === cap.depth && p.stream >= cap.stream));
+    if (dir === 'b' && afterCap(position)) position = cap!;
     // A stream token as the end bound keeps what happened up to it, in either direction.
     const until = q.to !== undefined ? this.position(roomId, q.to, dir) : null;
-    let rows = this.read(roomId, position, dir, limit, until);
+    const readCapped = () => {
+      const got = this.read(roomId, position, dir, limit, until);
+      const cut = got.findIndex((r) => afterCap({ depth: r.depth, stream: r.stream_ordering! }));
+      return cut === -1 ? got : got.slice(0, cut);
+    };
+    let rows = readCapped();
     if (dir === 'b' && rows.length < limit && this.hs.rooms.hooks.backfill && this.hs.storage.events.backwardExtremities(roomId).length > 0) {
       // Our copy of the room ends here: ask the servers in the room for more, then read again.
       try {
         await this.hs.rooms.hooks.backfill(roomId, limit - rows.length + 10);
-        rows = this.read(roomId, position, dir, limit, until);
+        rows = readCapped();
       } catch (err) {
         this.hs.log.warn({ err, roomId }, 'backfill failed');
       }

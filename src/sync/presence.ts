@@ -8,6 +8,10 @@ import { MAX_STATUS_MSG_LENGTH, checkLength } from '../accounts/text-limits.js';
 const MAX_LIST_EDIT = 100;
 const MAX_LIST_SIZE = 1000;
 
+/** Synapse's STREAM_STOP_TIMEOUT: a stream reopened within this is the same session. */
+const STREAM_STOP_GRACE_MS = 30_000;
+const MAX_REMOTE_PROFILES = 10_000;
+const MAX_PROFILE_FIELD = 1024;
 const STATES = new Set(['online', 'unavailable', 'offline', 'free_for_chat']);
 
 export interface PresenceEvent {
@@ -19,6 +23,8 @@ export interface PresenceEvent {
 export class PresenceService {
   /** When each user's event stream was last open; users seen here are swept to offline when idle. */
   private readonly lastSeen = new Map<string, number>();
+  /** Remote users' displayname and avatar from their presence updates, oldest first. */
+  private readonly remoteProfiles = new Map<string, { displayname: string | null; avatar_url: string | null }>();
   private readonly sweeper: ReturnType<typeof setInterval>;
 
   constructor(private readonly hs: Homeserver) {
@@ -57,10 +63,48 @@ export class PresenceService {
 
   /** Opening an event stream marks the user online (without churning the stream if already so). */
   markActive(userId: string): void {
-    this.lastSeen.set(userId, this.hs.clock());
+    const now = this.hs.clock();
+    const seen = this.lastSeen.get(userId);
+    this.lastSeen.set(userId, now);
+    // As Synapse 0.12: only a stream opened after none was open for STREAM_STOP_GRACE_MS brings
+    // the user online; a client polling on keeps the state it set (e.g. "offline").
+    if (seen !== undefined && (now - seen < STREAM_STOP_GRACE_MS || this.hs.notifier.isWaiting(userId))) return;
     const row = this.hs.storage.presence.get(userId);
     if (row?.state === 'online') return;
     this.update(userId, 'online', row?.status_msg ?? null);
+  }
+
+  /**
+   * A new displayname or avatar: Synapse 0.12 pushed the user's presence (which carries them)
+   * again to the user, the rooms they share and their observers (SyTest 20profile-events).
+   */
+  profileChanged(userId: string): void {
+    const row = this.hs.storage.presence.get(userId);
+    this.update(userId, row?.state ?? 'offline', row?.status_msg ?? null);
+  }
+
+  /**
+   * Someone joined a room (Synapse 0.12's user_joined_room): a local joiner's presence goes out
+   * again, to the members and to the servers in the room; for a remote joiner, its server gets
+   * the presence of our members of the room, which it has not seen before.
+   */
+  joinedRoom(userId: string, roomId: string): void {
+    if (serverOf(userId) === this.hs.serverName) {
+      this.profileChanged(userId);
+      return;
+    }
+    const now = this.hs.clock();
+    const pushes = [];
+    for (const member of this.hs.storage.state.membersWith(roomId, 'join')) {
+      if (serverOf(member) !== this.hs.serverName) continue;
+      const row = this.hs.storage.presence.get(member);
+      const p = this.hs.storage.users.getProfile(member);
+      pushes.push({
+        user_id: member, presence: row?.state ?? 'offline', last_active_ago: row ? now - row.last_active_ts : 0,
+        status_msg: row?.status_msg ?? null, displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
+      });
+    }
+    this.hs.federation?.edus.sendPresenceTo(serverOf(userId), pushes);
   }
 
   /** The user's stream was open until now (the idle clock starts when the last poll ends). */
@@ -69,8 +113,14 @@ export class PresenceService {
   }
 
   /** A presence push from another server (edus.ts has checked every field). */
-  setRemote(userId: string, u: { presence: string; status_msg?: string | null; last_active_ago?: number }): void {
+  setRemote(userId: string, u: { presence: string; status_msg?: string | null; last_active_ago?: number; displayname?: unknown; avatar_url?: unknown }): void {
     if (!STATES.has(u.presence)) return;
+    // The profile a peer's presence carries, shown with that presence as Synapse 0.12 did
+    // (held in memory, bounded: it is refreshed by the next update).
+    const text = (v: unknown) => (typeof v === 'string' && v.length <= MAX_PROFILE_FIELD ? v : null);
+    this.remoteProfiles.delete(userId);
+    this.remoteProfiles.set(userId, { displayname: text(u.displayname), avatar_url: text(u.avatar_url) });
+    if (this.remoteProfiles.size > MAX_REMOTE_PROFILES) this.remoteProfiles.delete(this.remoteProfiles.keys().next().value!);
     this.hs.storage.presence.set(userId, u.presence, u.status_msg ?? null, this.hs.clock() - (u.last_active_ago ?? 0));
     this.hs.notifier.notifyUsers(this.audience(userId));
   }
@@ -133,7 +183,7 @@ export class PresenceService {
   }
 
   toEvent(row: PresenceRow): PresenceEvent {
-    const p = this.hs.storage.users.getProfile(row.user_id);
+    const p = serverOf(row.user_id) === this.hs.serverName ? this.hs.storage.users.getProfile(row.user_id) : this.remoteProfiles.get(row.user_id);
     const content: JsonObject = {
       user_id: row.user_id, presence: row.state, last_active_ago: this.hs.clock() - row.last_active_ts,
       displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,

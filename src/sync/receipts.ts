@@ -47,6 +47,14 @@ export class ReceiptService {
   }
 
   private store(roomId: string, type: string, userId: string, eventId: string, ts: number): void {
+    // Receipts only move forwards, as in Synapse 0.12 (SyTest 21receipts): one for an event
+    // older than the current receipt's is ignored.
+    const current = this.hs.storage.receipts.roomReceipts(roomId).find((r) => r.receipt_type === type && r.user_id === userId);
+    if (current && current.event_id !== eventId) {
+      const was = this.hs.storage.events.getEvent(current.event_id)?.stream_ordering;
+      const now = this.hs.storage.events.getEvent(eventId)?.stream_ordering;
+      if (was != null && now != null && now < was) return;
+    }
     this.hs.storage.receipts.set(roomId, type, userId, eventId, ts);
     this.hs.notifier.notifyUsers(this.hs.storage.state.membersWith(roomId, 'join'));
   }

@@ -30,6 +30,7 @@ export function formatTopologicalToken(t: TopologicalToken): string {
 }
 
 export function parseTopologicalToken(s: string): TopologicalToken | null {
-  const m = /^t(\d+)-(-?\d+)$/.exec(s);
+  // Synapse's topological tokens carry the other streams after the room position ("t10000-0_0_0_0").
+  const m = /^t(\d+)-(-?\d+)(?:_\d+){0,3}$/.exec(s);
   return m ? { depth: Number(m[1]), stream: Number(m[2]) } : null;
 }
