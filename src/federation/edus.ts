@@ -59,6 +59,11 @@ export class Edus {
     if (pushes.length > 0) this.outbound.queueEdu([destination], { edu_type: 'm.presence', content: { push: pushes } });
   }
 
+  /** Asks one server for the presence of some of its users (answered with a push). */
+  pollPresence(destination: string, userIds: string[]): void {
+    if (userIds.length > 0) this.outbound.queueEdu([destination], { edu_type: 'm.presence', content: { poll: userIds } });
+  }
+
   sendReceipt(roomId: string, receiptType: string, userId: string, eventIds: string[], data: JsonObject): void {
     this.outbound.queueEdu(this.roomServers(roomId), {
       edu_type: 'm.receipt',

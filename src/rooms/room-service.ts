@@ -258,7 +258,7 @@ export class RoomService {
       // same content again gets the current event back instead of a new one.
       const currentId = this.storage.state.currentStateEventId(roomId, type, stateKeyValue);
       const current = currentId ? this.persister.loader.pdu(currentId) : undefined;
-      if (current && current.sender === requester.userId && canonicalJson(current.content) === canonicalJson(body)) {
+      if (current && current.sender === requester.userId && sameJson(current.content, body)) {
         return { event_id: current.event_id };
       }
     }
@@ -370,4 +370,13 @@ function parseInitialState(v: unknown): { type: string; state_key: string; conte
     if (NOT_INITIAL_STATE.has(s.type)) throw badJson(`'initial_state' may not contain ${s.type}`);
     return { type: s.type, state_key: s.state_key ?? '', content: s.content };
   });
+}
+
+/** Equal as canonical JSON; content that has no canonical form (floats, huge numbers) equals nothing. */
+function sameJson(a: JsonObject, b: JsonObject): boolean {
+  try {
+    return canonicalJson(a) === canonicalJson(b);
+  } catch {
+    return false;
+  }
 }

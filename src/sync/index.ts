@@ -180,7 +180,13 @@ export function installSync(hs: Homeserver): SyncService {
       setRemoteReceipt: (roomId, type, userId, ids, data) => sync.receipts.setRemote(roomId, type, userId, ids, data),
       localPresence: (userId) => {
         const row = hs.storage.presence.get(userId);
-        return row ? { presence: row.state, last_active_ago: hs.clock() - row.last_active_ts, status_msg: row.status_msg } : null;
+        if (!row) return null;
+        // With the profile, as the pushes on join carry it (Synapse 0.12's presence carried it).
+        const p = hs.storage.users.getProfile(userId);
+        return {
+          presence: row.state, last_active_ago: hs.clock() - row.last_active_ts, status_msg: row.status_msg,
+          displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
+        };
       },
     };
   }

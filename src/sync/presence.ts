@@ -11,6 +11,8 @@ const MAX_LIST_SIZE = 1000;
 /** Synapse's STREAM_STOP_TIMEOUT: a stream reopened within this is the same session. */
 const STREAM_STOP_GRACE_MS = 30_000;
 const MAX_REMOTE_PROFILES = 10_000;
+/** Users one presence poll asks a server about (its EDU handler reads at most 100). */
+const MAX_POLL_PER_SERVER = 100;
 const MAX_PROFILE_FIELD = 1024;
 const STATES = new Set(['online', 'unavailable', 'offline', 'free_for_chat']);
 
@@ -91,6 +93,7 @@ export class PresenceService {
   joinedRoom(userId: string, roomId: string): void {
     if (serverOf(userId) === this.hs.serverName) {
       this.profileChanged(userId);
+      this.pollRemoteMembers(roomId);
       return;
     }
     const now = this.hs.clock();
@@ -105,6 +108,23 @@ export class PresenceService {
       });
     }
     this.hs.federation?.edus.sendPresenceTo(serverOf(userId), pushes);
+  }
+
+  /**
+   * A local user joined: ask the other servers of the room for their members' presence (the
+   * 2015 presence poll). Their own pushes on our join may arrive before our copy of the room
+   * lists those members, and are then dropped; the poll's answer comes once it does.
+   */
+  private pollRemoteMembers(roomId: string): void {
+    const byServer = new Map<string, string[]>();
+    for (const member of this.hs.storage.state.membersWith(roomId, 'join')) {
+      const server = serverOf(member);
+      if (server === this.hs.serverName) continue;
+      const list = byServer.get(server) ?? [];
+      if (list.length < MAX_POLL_PER_SERVER) list.push(member);
+      byServer.set(server, list);
+    }
+    for (const [server, users] of byServer) this.hs.federation?.edus.pollPresence(server, users);
   }
 
   /** The user's stream was open until now (the idle clock starts when the last poll ends). */
