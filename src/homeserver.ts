@@ -17,6 +17,7 @@ import { DirectoryService } from './rooms/directory-service.js';
 import { Notifier } from './sync/notifier.js';
 import { Metrics } from './metrics.js';
 import { installSync, type SyncService } from './sync/index.js';
+import { AccountDataService } from './accounts/account-data.js';
 import { installAppservices, type AppServices } from './appservice/index.js';
 import { installFederation, type Federation } from './federation/index.js';
 import type { JsonObject } from './events/index.js';
@@ -36,6 +37,8 @@ export class Homeserver {
   readonly directory: DirectoryService;
   readonly pushRules: PushRuleService;
   readonly notifier = new Notifier();
+  /** Account data and room tags (v2_alpha). */
+  readonly accountData: AccountDataService;
   /** Streams, initialSync, history, typing, presence and receipts. */
   readonly sync: SyncService;
   /** Registered application services and their delivery queues. */
@@ -57,6 +60,7 @@ export class Homeserver {
     readonly log: Logger,
     readonly clock: () => number,
   ) {
+    this.accountData = new AccountDataService(storage, this.notifier);
     this.persister = new EventPersister(storage, config.serverName, signingKey, clock);
     this.rooms = new RoomService(storage, this.persister, config.serverName, clock);
     this.auth = new Authenticator(storage);

@@ -46,6 +46,13 @@ export async function setupServer(app: FastifyInstance): Promise<void> {
     }
   });
 
+  // Synapse answered exactly "application/json" (no charset); SyTest compares the header exactly.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('application/json')) reply.header('content-type', 'application/json');
+    return payload;
+  });
+
   app.setErrorHandler((err: FastifyError | MatrixError, req, reply) => {
     if (err instanceof MatrixError) {
       return reply.status(err.status).send(err.toJSON());

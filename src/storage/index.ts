@@ -11,6 +11,7 @@ import { ReceiptsStore } from './receipts.js';
 import { AppServiceStore } from './appservice.js';
 import { MediaStore } from './media.js';
 import { PushRulesStore } from './push-rules.js';
+import { AccountDataStore } from './account-data.js';
 
 /** Every table group behind one handle; services get this, never the raw database. */
 export class Storage {
@@ -26,6 +27,7 @@ export class Storage {
   readonly appservice: AppServiceStore;
   readonly media: MediaStore;
   readonly pushRules: PushRulesStore;
+  readonly accountData: AccountDataStore;
 
   constructor(readonly db: Db) {
     this.users = new UsersStore(db);
@@ -40,6 +42,7 @@ export class Storage {
     this.appservice = new AppServiceStore(db);
     this.media = new MediaStore(db);
     this.pushRules = new PushRulesStore(db);
+    this.accountData = new AccountDataStore(db);
   }
 
   /** Runs fn in one synchronous SQLite transaction (never across an await). */

@@ -71,6 +71,10 @@ export class EventStream {
     chunk.push(...(this.sync.typing.eventsSince(from.typing, joined) as unknown as JsonObject[]));
     if (from.presence < to.presence) chunk.push(...(this.sync.presence.eventsBetween(userId, from.presence, to.presence) as unknown as JsonObject[]));
     if (from.receipt < to.receipt) chunk.push(...(this.sync.receipts.eventsBetween(joined, from.receipt, to.receipt) as unknown as JsonObject[]));
+    // Account data and tags: global ones as {type, content}, a room's with its room_id.
+    const data = this.hs.accountData.changes(userId, from.accountData, to.accountData);
+    chunk.push(...(data.global as unknown as JsonObject[]));
+    for (const [room_id, events] of data.rooms) for (const ev of events) chunk.push({ ...ev, room_id } as unknown as JsonObject);
     return { chunk, end };
   }
 

@@ -11,6 +11,7 @@ import { PresenceService } from './presence.js';
 import { ReceiptService } from './receipts.js';
 import { EventStream } from './event-stream.js';
 import { Pagination } from './pagination.js';
+import { V2Sync } from './v2-sync.js';
 import { formatStreamToken, type StreamToken } from './tokens.js';
 
 interface RoomView {
@@ -27,6 +28,8 @@ export class SyncService {
   readonly receipts: ReceiptService;
   readonly stream: EventStream;
   readonly pagination: Pagination;
+  /** GET /v2_alpha/sync */
+  readonly v2: V2Sync;
 
   constructor(private readonly hs: Homeserver) {
     this.events = new ClientEvents(hs);
@@ -36,6 +39,7 @@ export class SyncService {
     this.receipts = new ReceiptService(hs);
     this.stream = new EventStream(hs, this);
     this.pagination = new Pagination(hs, this);
+    this.v2 = new V2Sync(hs, this);
   }
 
   currentToken(): StreamToken {
@@ -44,6 +48,7 @@ export class SyncService {
       presence: this.presence.currentStreamId(),
       typing: this.typing.currentSerial(),
       receipt: this.receipts.currentStreamId(),
+      accountData: this.hs.storage.accountData.currentStreamId(),
     };
   }
 
@@ -64,6 +69,7 @@ export class SyncService {
     const joined = this.hs.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id);
     return {
       end: token,
+      account_data: this.hs.accountData.globalEvents(userId) as unknown as JsonObject[],
       presence: this.presence.snapshot(userId),
       receipts: this.receipts.snapshot(joined),
       rooms,
@@ -102,6 +108,8 @@ export class SyncService {
   private roomSummary(userId: string, roomId: string, membership: string, limit: number): JsonObject {
     const visibility = this.hs.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
     const out: JsonObject = { room_id: roomId, membership, visibility };
+    // Tags and other room account data (v2_alpha), as Synapse 0.12's initialSync showed them.
+    out.account_data = this.hs.accountData.roomEvents(userId, roomId) as unknown as JsonObject[];
     const view = membership === 'join' || membership === 'leave' ? this.viewOf(userId, roomId) : null;
     if (view) {
       out.messages = this.pagination.latest(userId, roomId, limit, view.leave);
