@@ -28,6 +28,7 @@ export const configSchema = {
       },
     },
     enable_registration: { type: 'boolean' },
+    allow_guest_access: { type: 'boolean' },
     registration_shared_secret: { type: ['string', 'null'] },
     rate_limiting: {
       type: 'object',

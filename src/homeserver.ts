@@ -18,6 +18,7 @@ import { Notifier } from './sync/notifier.js';
 import { Metrics } from './metrics.js';
 import { installSync, type SyncService } from './sync/index.js';
 import { AccountDataService } from './accounts/account-data.js';
+import { guestKicker } from './accounts/guests.js';
 import { installAppservices, type AppServices } from './appservice/index.js';
 import { installFederation, type Federation } from './federation/index.js';
 import type { JsonObject } from './events/index.js';
@@ -71,7 +72,13 @@ export class Homeserver {
       const wake = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
       if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) wake.add(ev.pdu.state_key);
       this.notifier.notifyUsers(wake);
+      this.notifier.notifyRoom(ev.pdu.room_id);
     });
+    this.persister.afterCommit.push(guestKicker({
+      storage, serverName: config.serverName, contentOf: (id) => this.contentOf(id),
+      leave: (roomId, userId) => void this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: { membership: 'leave' } }),
+      onError: (err) => this.log.warn({ err }, 'could not remove a guest from a room'),
+    }));
     this.federation = installFederation(this);
     this.sync = installSync(this);
     if (this.federation) this.profiles.queryRemote = (userId, field) => this.federation!.queries.remoteProfile(userId, field);

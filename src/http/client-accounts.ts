@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Homeserver } from '../homeserver.js';
 import { accessTokenOf } from '../accounts/auth.js';
 import { MatrixError } from '../errors.js';
+import { registerGuest } from '../accounts/guests.js';
 import { CLIENT_V1 as V1, CLIENT_V2_ALPHA as V2 } from './prefixes.js';
 
 const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, unknown>;
@@ -15,6 +16,10 @@ export async function clientAccountRoutes(app: FastifyInstance, hs: Homeserver):
 
   // POST /_matrix/client/v2_alpha/register — matrix-js-sdk 0.3's two-step dummy flow
   app.post(`${V2}/register`, async (req, reply) => {
+    // ?kind=guest: a guest account, no credentials asked (Synapse 0.12)
+    if ((req.query as Record<string, unknown>).kind === 'guest') {
+      return registerGuest(hs.storage, hs.accounts, hs.config.allowGuestAccess, hs.clock);
+    }
     const res = await hs.registration.registerV2(body(req), req, accessTokenOf(req) !== undefined);
     if ('status' in res) return reply.status(res.status).send(res.body);
     return res;

@@ -21,9 +21,11 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
   app.get(`${V1}/events`, async (req) => {
     const requester = hs.auth.authenticate(req);
     const q = req.query as Q;
+    // ?room_id= narrows the stream to one room (Synapse 0.12); guests must give one.
+    if (requester.isGuest && !q.room_id) throw new MatrixError(400, 'M_MISSING_PARAM', 'Guest users must specify room_id param');
     const gone = new AbortController();
     req.raw.once('close', () => gone.abort());
-    return sync.stream.poll(requester, q.from, intParam(q.timeout, 'timeout', 30_000), gone.signal);
+    return sync.stream.poll(requester, q.from, intParam(q.timeout, 'timeout', 30_000), gone.signal, q.room_id || null);
   });
 
   // GET /initialSync?limit=&archived=

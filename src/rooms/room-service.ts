@@ -1,3 +1,4 @@
+import { guestsCanJoin } from '../accounts/guests.js';
 import type { Storage } from '../storage/index.js';
 import type { Requester } from '../accounts/auth.js';
 import type { Pdu, JsonObject, StateMap } from '../events/index.js';
@@ -128,6 +129,10 @@ export class RoomService {
 
   async join(requester: Requester, roomIdOrAlias: string): Promise<{ room_id: string }> {
     const { room_id, servers } = await this.resolveRoom(roomIdOrAlias);
+    // Guests join only rooms that let them in (m.room.guest_access: can_join).
+    if (requester.isGuest && !guestsCanJoin(this.storage, (id) => this.persister.loader.pdu(id)?.content as JsonObject | undefined, room_id)) {
+      throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest access not allowed');
+    }
     const local = this.storage.events.forwardExtremities(room_id).length > 0;
     const hereJoined = local && this.storage.state.membersWith(room_id, 'join').some((u) => serverOf(u) === this.serverName);
     if (!hereJoined) {

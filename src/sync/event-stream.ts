@@ -21,11 +21,14 @@ export interface StreamChunk {
 export class EventStream {
   constructor(private readonly hs: Homeserver, private readonly sync: SyncService) {}
 
-  async poll(requester: Requester, fromParam: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<StreamChunk> {
+  async poll(requester: Requester, fromParam: string | undefined, timeoutMs: number, signal: AbortSignal, roomId: string | null = null): Promise<StreamChunk> {
     const { userId } = requester;
+    // One room only: members see it as usual, others only if it is world_readable.
+    const peeking = roomId !== null ? this.sync.historyAccess(userId, roomId) : false;
     let from = fromParam ? parseStreamToken(fromParam) : this.sync.currentToken();
     const start = fromParam ?? formatStreamToken(from);
-    this.sync.presence.markActive(userId);
+    // Guests reading a room do not come online (Synapse's affect_presence = not is_guest).
+    if (!requester.isGuest) this.sync.presence.markActive(userId);
     const deadline = Date.now() + (timeoutMs === 0 ? 0 : Math.min(Math.max(timeoutMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS));
     this.hs.metrics.longPolls.inc();
     try {
@@ -35,9 +38,11 @@ export class EventStream {
         const round = new AbortController();
         const abort = () => round.abort();
         signal.addEventListener('abort', abort, { once: true });
-        const woken = this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal);
+        const woken = roomId !== null
+          ? Promise.race([this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal), this.hs.notifier.waitRoom(roomId, Math.max(remaining, 0), round.signal)])
+          : this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal);
         const to = this.sync.currentToken();
-        const { chunk, end } = this.collect(requester, from, to);
+        const { chunk, end } = roomId !== null ? this.collectRoom(requester, roomId, peeking, from, to) : this.collect(requester, from, to);
         const partial = end.room < to.room; // a page limit stopped the read early
         if (chunk.length > 0 || remaining <= 0 || signal.aborted || this.hs.notifier.closed || partial) {
           round.abort();
@@ -54,7 +59,7 @@ export class EventStream {
       }
     } finally {
       this.hs.metrics.longPolls.dec();
-      this.sync.presence.touch(userId);
+      if (!requester.isGuest) this.sync.presence.touch(userId);
     }
   }
 
@@ -75,6 +80,22 @@ export class EventStream {
     const data = this.hs.accountData.changes(userId, from.accountData, to.accountData);
     chunk.push(...(data.global as unknown as JsonObject[]));
     for (const [room_id, events] of data.rooms) for (const ev of events) chunk.push({ ...ev, room_id } as unknown as JsonObject);
+    return { chunk, end };
+  }
+
+  /** One room's events, typing, receipts and its members' presence between two positions. */
+  collectRoom(requester: Requester, roomId: string, peeking: boolean, from: StreamToken, to: StreamToken): { chunk: JsonObject[]; end: StreamToken } {
+    const end = { ...to };
+    const rows = from.room < to.room ? this.hs.storage.events.roomEventsInStreamRange(roomId, from.room, to.room, MAX_EVENTS) : [];
+    if (rows.length === MAX_EVENTS) end.room = rows[rows.length - 1].stream_ordering!;
+    const chunk: JsonObject[] = this.sync.visibility.filter(requester.userId, rows, peeking).map((r) => this.sync.events.format(r));
+    chunk.push(...(this.sync.typing.eventsSince(from.typing, [roomId]) as unknown as JsonObject[]));
+    if (from.presence < to.presence) {
+      const members = new Set(this.hs.storage.state.membersWith(roomId, 'join'));
+      const rowsP = this.hs.storage.presence.changedBetween(from.presence, to.presence).filter((r) => members.has(r.user_id));
+      chunk.push(...(rowsP.map((r) => this.sync.presence.toEvent(r)) as unknown as JsonObject[]));
+    }
+    if (from.receipt < to.receipt) chunk.push(...(this.sync.receipts.eventsBetween(new Set([roomId]), from.receipt, to.receipt) as unknown as JsonObject[]));
     return { chunk, end };
   }
 

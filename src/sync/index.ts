@@ -18,6 +18,8 @@ interface RoomView {
   state: StateIds;
   /** The user's leave event when they are no longer in the room. */
   leave: EventRow | null;
+  /** Not in the room, reading it because it is world_readable. */
+  peeking: boolean;
 }
 
 export class SyncService {
@@ -82,24 +84,26 @@ export class SyncService {
    */
   private viewOf(userId: string, roomId: string): RoomView | null {
     const membership = this.hs.storage.state.membershipOf(roomId, userId);
-    if (membership === 'join') return { state: this.hs.storage.state.currentState(roomId), leave: null };
+    if (membership === 'join') return { state: this.hs.storage.state.currentState(roomId), leave: null, peeking: false };
     if (membership !== 'leave' || this.hs.storage.rooms.forgottenRooms(userId).has(roomId)) return null;
     const id = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
     const row = id ? this.hs.storage.events.getEvent(id) : undefined;
-    return row && row.state_group !== null ? { state: this.hs.storage.state.getGroup(row.state_group), leave: row } : null;
+    return row && row.state_group !== null ? { state: this.hs.storage.state.getGroup(row.state_group), leave: row, peeking: false } : null;
   }
 
   private readable(userId: string, roomId: string): RoomView {
     this.hs.rooms.requireRoom(roomId);
     const view = this.viewOf(userId, roomId);
-    if (!view) throw forbidden(`You are not in room ${roomId}`);
-    return view;
+    if (view) return view;
+    // Anyone, guests included, may read a world_readable room (Synapse 0.12).
+    if (this.visibility.worldReadable(roomId)) return { state: this.hs.storage.state.currentState(roomId), leave: null, peeking: true };
+    throw forbidden(`You are not in room ${roomId}`);
   }
 
   /** GET /rooms/{roomId}/initialSync */
   roomInitialSync(userId: string, roomId: string, limit: number): JsonObject {
     const view = this.readable(userId, roomId);
-    const summary = this.roomSummary(userId, roomId, view.leave ? 'leave' : 'join', limit);
+    const summary = view.peeking ? this.peekSummary(userId, roomId, view.state, limit) : this.roomSummary(userId, roomId, view.leave ? 'leave' : 'join', limit);
     const members = this.hs.storage.state.membersWith(roomId, 'join');
     const presence = members.map((u) => this.hs.storage.presence.get(u)).filter((r) => r !== undefined).map((r) => this.presence.toEvent(r));
     return { ...summary, presence, receipts: this.receipts.snapshot([roomId]) };
@@ -123,6 +127,27 @@ export class SyncService {
       }
     }
     return out;
+  }
+
+  /** A world_readable room seen from outside: its world_readable history and current state. */
+  private peekSummary(userId: string, roomId: string, state: StateIds, limit: number): JsonObject {
+    const visibility = this.hs.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
+    return {
+      room_id: roomId, visibility, account_data: [],
+      messages: this.pagination.latest(userId, roomId, limit, null, true),
+      state: this.formatState(state),
+    };
+  }
+
+  /**
+   * Who may read a room's history: members (false), or anyone if it is world_readable (true:
+   * peeking, shown only world_readable events). Everyone else gets 403.
+   */
+  historyAccess(userId: string, roomId: string): boolean {
+    this.hs.rooms.requireRoom(roomId);
+    if (this.hs.storage.state.membershipOf(roomId, userId) === 'join') return false;
+    if (this.visibility.worldReadable(roomId)) return true;
+    throw forbidden(`You are not in room ${roomId}`);
   }
 
   /** GET /rooms/{roomId}/state: the state as client events. */
@@ -157,8 +182,8 @@ export class SyncService {
   eventById(userId: string, eventId: string): JsonObject {
     const row = this.hs.storage.events.getEvent(eventId);
     if (!row || row.outlier || row.rejected_reason) throw notFound('Event not found.');
-    if (this.hs.storage.state.membershipOf(row.room_id, userId) !== 'join') throw forbidden('You are not in this room');
-    if (!this.visibility.visible(userId, row)) throw forbidden('You may not see this event');
+    const peeking = this.historyAccess(userId, row.room_id);
+    if (!(peeking ? this.visibility.visibleToPeeker(row) : this.visibility.visible(userId, row))) throw forbidden('You may not see this event');
     return this.events.format(row);
   }
 }
