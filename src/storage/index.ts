@@ -12,6 +12,7 @@ import { AppServiceStore } from './appservice.js';
 import { MediaStore } from './media.js';
 import { PushRulesStore } from './push-rules.js';
 import { AccountDataStore } from './account-data.js';
+import { E2eKeysStore } from './e2e-keys.js';
 
 /** Every table group behind one handle; services get this, never the raw database. */
 export class Storage {
@@ -28,6 +29,7 @@ export class Storage {
   readonly media: MediaStore;
   readonly pushRules: PushRulesStore;
   readonly accountData: AccountDataStore;
+  readonly e2eKeys: E2eKeysStore;
 
   constructor(readonly db: Db) {
     this.users = new UsersStore(db);
@@ -43,6 +45,7 @@ export class Storage {
     this.media = new MediaStore(db);
     this.pushRules = new PushRulesStore(db);
     this.accountData = new AccountDataStore(db);
+    this.e2eKeys = new E2eKeysStore(db);
   }
 
   /** Runs fn in one synchronous SQLite transaction (never across an await). */
