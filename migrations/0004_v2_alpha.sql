@@ -69,3 +69,12 @@ CREATE TABLE pushers (
 
 -- /sync looks up the membership changes of one user between two stream positions.
 CREATE INDEX events_state_key_stream ON events (state_key, type, stream_ordering);
+
+-- Full-text index for POST /search: message bodies, room names and topics.
+CREATE VIRTUAL TABLE event_search USING fts5(
+  value,
+  event_id UNINDEXED,
+  room_id UNINDEXED,
+  key UNINDEXED,
+  stream_ordering UNINDEXED
+);

@@ -19,6 +19,7 @@ import { Metrics } from './metrics.js';
 import { installSync, type SyncService } from './sync/index.js';
 import { AccountDataService } from './accounts/account-data.js';
 import { guestKicker } from './accounts/guests.js';
+import { searchIndexer } from './search/search-service.js';
 import { installAppservices, type AppServices } from './appservice/index.js';
 import { installFederation, type Federation } from './federation/index.js';
 import type { JsonObject } from './events/index.js';
@@ -74,6 +75,7 @@ export class Homeserver {
       this.notifier.notifyUsers(wake);
       this.notifier.notifyRoom(ev.pdu.room_id);
     });
+    this.persister.inTransaction.push(searchIndexer(this));
     this.persister.afterCommit.push(guestKicker({
       storage, serverName: config.serverName, contentOf: (id) => this.contentOf(id),
       leave: (roomId, userId) => void this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: { membership: 'leave' } }),

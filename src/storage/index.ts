@@ -13,6 +13,7 @@ import { MediaStore } from './media.js';
 import { PushRulesStore } from './push-rules.js';
 import { AccountDataStore } from './account-data.js';
 import { E2eKeysStore } from './e2e-keys.js';
+import { SearchStore } from './search.js';
 
 /** Every table group behind one handle; services get this, never the raw database. */
 export class Storage {
@@ -30,6 +31,7 @@ export class Storage {
   readonly pushRules: PushRulesStore;
   readonly accountData: AccountDataStore;
   readonly e2eKeys: E2eKeysStore;
+  readonly search: SearchStore;
 
   constructor(readonly db: Db) {
     this.users = new UsersStore(db);
@@ -46,6 +48,7 @@ export class Storage {
     this.pushRules = new PushRulesStore(db);
     this.accountData = new AccountDataStore(db);
     this.e2eKeys = new E2eKeysStore(db);
+    this.search = new SearchStore(db);
   }
 
   /** Runs fn in one synchronous SQLite transaction (never across an await). */
