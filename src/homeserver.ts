@@ -20,6 +20,7 @@ import { installSync, type SyncService } from './sync/index.js';
 import { AccountDataService } from './accounts/account-data.js';
 import { guestKicker } from './accounts/guests.js';
 import { searchIndexer } from './search/search-service.js';
+import { PusherService } from './push/pusher-sender.js';
 import { installAppservices, type AppServices } from './appservice/index.js';
 import { installFederation, type Federation } from './federation/index.js';
 import type { JsonObject } from './events/index.js';
@@ -45,6 +46,8 @@ export class Homeserver {
   readonly sync: SyncService;
   /** Registered application services and their delivery queues. */
   readonly appservices: AppServices;
+  /** HTTP pushers: notifications to push gateways. */
+  readonly pushers: PusherService;
   readonly metrics = new Metrics();
   /** sha256 of each TLS certificate we serve, published in our key response. */
   tlsFingerprints: { sha256: string }[] = [];
@@ -85,6 +88,7 @@ export class Homeserver {
     this.sync = installSync(this);
     if (this.federation) this.profiles.queryRemote = (userId, field) => this.federation!.queries.remoteProfile(userId, field);
     this.appservices = installAppservices(this);
+    this.pushers = new PusherService(this);
   }
 
   get serverName(): string {

@@ -14,6 +14,7 @@ import { PushRulesStore } from './push-rules.js';
 import { AccountDataStore } from './account-data.js';
 import { E2eKeysStore } from './e2e-keys.js';
 import { SearchStore } from './search.js';
+import { PushersStore } from './pushers.js';
 
 /** Every table group behind one handle; services get this, never the raw database. */
 export class Storage {
@@ -32,6 +33,7 @@ export class Storage {
   readonly accountData: AccountDataStore;
   readonly e2eKeys: E2eKeysStore;
   readonly search: SearchStore;
+  readonly pushers: PushersStore;
 
   constructor(readonly db: Db) {
     this.users = new UsersStore(db);
@@ -49,6 +51,7 @@ export class Storage {
     this.accountData = new AccountDataStore(db);
     this.e2eKeys = new E2eKeysStore(db);
     this.search = new SearchStore(db);
+    this.pushers = new PushersStore(db);
   }
 
   /** Runs fn in one synchronous SQLite transaction (never across an await). */
