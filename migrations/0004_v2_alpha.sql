@@ -78,3 +78,20 @@ CREATE VIRTUAL TABLE event_search USING fts5(
   key UNINDEXED,
   stream_ordering UNINDEXED
 );
+
+-- Refresh tokens (v2_alpha/tokenrefresh, Synapse 0.12): single use, stored hashed like access tokens.
+CREATE TABLE refresh_tokens (
+  token_hash  TEXT PRIMARY KEY,
+  user_id     TEXT NOT NULL,
+  created_ts  INTEGER NOT NULL
+);
+
+-- Forgetting a room also forgets the user's memberships so far (Synapse 0.12): history they could
+-- see only as a member then stays hidden if they join again. One row per (user, room): the
+-- newest stream position whose membership events are forgotten.
+CREATE TABLE forgotten_memberships (
+  user_id  TEXT NOT NULL,
+  room_id  TEXT NOT NULL,
+  up_to    INTEGER NOT NULL,
+  PRIMARY KEY (user_id, room_id)
+);

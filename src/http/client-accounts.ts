@@ -3,6 +3,7 @@ import type { Homeserver } from '../homeserver.js';
 import { accessTokenOf } from '../accounts/auth.js';
 import { MatrixError } from '../errors.js';
 import { registerGuest } from '../accounts/guests.js';
+import { issueRefreshToken } from '../accounts/token-refresh.js';
 import { CLIENT_V1 as V1, CLIENT_V2_ALPHA as V2 } from './prefixes.js';
 
 const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, unknown>;
@@ -30,7 +31,9 @@ export async function clientAccountRoutes(app: FastifyInstance, hs: Homeserver):
   app.post(`${V1}/login`, async (req) => {
     const b = body(req);
     if (b.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', 'Bad login type.');
-    return hs.accounts.login(b.user, b.password);
+    const session = await hs.accounts.login(b.user, b.password);
+    // Synapse 0.12 also handed out a refresh token for v2_alpha/tokenrefresh.
+    return { ...session, refresh_token: issueRefreshToken(hs.storage, session.user_id, hs.clock()) };
   });
 
   // POST /logout — the access token stops working

@@ -56,7 +56,7 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
         return {};
       }
       if (action === 'forget') {
-        hs.rooms.forget(r, roomId);
+        await hs.rooms.forget(r, roomId);
         return {};
       }
       if (!['invite', 'ban', 'unban', 'kick'].includes(action)) {

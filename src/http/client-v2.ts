@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Homeserver } from '../homeserver.js';
 import { MatrixError, forbidden, notFound } from '../errors.js';
 import { parseFilter } from '../accounts/filters.js';
+import { refreshTokens } from '../accounts/token-refresh.js';
 import { parseStreamToken } from '../sync/tokens.js';
 import type { JsonObject } from '../events/index.js';
 import { CLIENT_V2_ALPHA as V2 } from './prefixes.js';
@@ -52,6 +53,9 @@ export async function clientV2Routes(app: FastifyInstance, hs: Homeserver): Prom
       filter: syncFilter(hs, r.userId, q.filter),
     }, gone.signal);
   });
+
+  // POST /tokenrefresh {"refresh_token"} -> {"access_token", "refresh_token"}; the old refresh token dies
+  app.post(`${V2}/tokenrefresh`, async (req) => refreshTokens(hs.storage, hs.accounts, req.body, hs.clock()));
 
   // PUT /user/{userId}/account_data/{type}
   app.put(`${V2}/user/:userId/account_data/:type`, async (req) => {

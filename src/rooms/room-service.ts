@@ -233,14 +233,18 @@ export class RoomService {
     return { event_id: ev.pdu.event_id };
   }
 
-  /** POST /rooms/{roomId}/forget: only once you have left (or been banned or kicked). */
-  forget(requester: Requester, roomId: string): void {
+  /**
+   * POST /rooms/{roomId}/forget. As Synapse 0.12 did (and SyTest's 14forget checks), forgetting
+   * a room you are in or invited to leaves it first; the room then disappears for you.
+   */
+  async forget(requester: Requester, roomId: string): Promise<void> {
     const membership = this.storage.state.membershipOf(roomId, requester.userId);
     if (membership === null) throw notFound(`Unknown room ${roomId}`);
-    if (membership === 'join' || membership === 'invite') {
-      throw new MatrixError(400, 'M_UNKNOWN', 'Leave the room before forgetting it');
-    }
+    if (membership === 'join' || membership === 'invite') await this.membership(requester, roomId, 'leave', requester.userId);
     this.storage.rooms.forget(requester.userId, roomId);
+    const leaveId = this.storage.state.currentStateEventId(roomId, 'm.room.member', requester.userId);
+    const at = leaveId ? this.storage.events.getEvent(leaveId)?.stream_ordering : null;
+    if (typeof at === 'number') this.storage.forgotten.forgetUpTo(requester.userId, roomId, at);
   }
 
   /** Re-sends the user's join with their current profile (after a displayname/avatar change). */

@@ -15,6 +15,8 @@ import { AccountDataStore } from './account-data.js';
 import { E2eKeysStore } from './e2e-keys.js';
 import { SearchStore } from './search.js';
 import { PushersStore } from './pushers.js';
+import { RefreshTokensStore } from './refresh-tokens.js';
+import { ForgottenMembershipsStore } from './forgotten.js';
 
 /** Every table group behind one handle; services get this, never the raw database. */
 export class Storage {
@@ -34,6 +36,8 @@ export class Storage {
   readonly e2eKeys: E2eKeysStore;
   readonly search: SearchStore;
   readonly pushers: PushersStore;
+  readonly refreshTokens: RefreshTokensStore;
+  readonly forgotten: ForgottenMembershipsStore;
 
   constructor(readonly db: Db) {
     this.users = new UsersStore(db);
@@ -52,6 +56,8 @@ export class Storage {
     this.e2eKeys = new E2eKeysStore(db);
     this.search = new SearchStore(db);
     this.pushers = new PushersStore(db);
+    this.refreshTokens = new RefreshTokensStore(db);
+    this.forgotten = new ForgottenMembershipsStore(db);
   }
 
   /** Runs fn in one synchronous SQLite transaction (never across an await). */

@@ -35,7 +35,11 @@ export class HistoryVisibility {
     if (row.type === 'm.room.history_visibility') return true;
     if (row.state_group_before === null) return true; // backfilled history without state: shared by default
     const state = this.hs.storage.state.getGroup(row.state_group_before);
-    const membership = this.contentOf(state.get(stateKey('m.room.member', userId)))?.membership;
+    const memberId = state.get(stateKey('m.room.member', userId));
+    // A membership the user has since forgotten (POST /forget) no longer opens history (Synapse 0.12).
+    const forgottenUpTo = this.hs.storage.forgotten.upTo(userId, row.room_id);
+    const forgotten = forgottenUpTo !== null && memberId !== undefined && (this.hs.storage.events.getEvent(memberId)?.stream_ordering ?? Infinity) <= forgottenUpTo;
+    const membership = forgotten ? undefined : this.contentOf(memberId)?.membership;
     // A user's own join and the events they send are always theirs to see.
     if (membership === 'join' || row.sender === userId || (row.type === 'm.room.member' && row.state_key === userId)) return true;
     const visibility = this.contentOf(state.get(stateKey('m.room.history_visibility', '')))?.history_visibility ?? 'shared';
