@@ -94,6 +94,9 @@ t.test('a guest must name a room for /events and then sees that room', async (t)
   await say(alice, room, 'mice');
   const res = await polling;
   t.ok(res.body.chunk.some((e: any) => e.content?.body === 'mice'), 'woken by the room it reads');
+  const back = (await g.get(`/events?room_id=${enc(room)}&dir=b&limit=3`)).body.chunk;
+  t.equal(back[0].content.body, 'mice', 'dir=b without from: the newest events at once, newest first');
+  t.ok(back.every((e: any) => e.type === 'm.room.message' || e.type === 'm.room.history_visibility'), 'nothing from before world_readable');
 });
 
 t.test('publicRooms says which rooms are world_readable and which guests may join', async (t) => {

@@ -33,6 +33,10 @@ t.test('a filter round-trips, belongs to its user and is validated', async (t) =
   t.equal(bad.status, 400);
   t.equal(bad.body.errcode, 'M_BAD_JSON');
   t.equal((await alice.post(`${V2}/user/${enc(alice.userId!)}/filter`, { room: { state: { types: 'm.room.name' } } })).status, 400);
+  for (const f of [{ room: { timeline: { rooms: ['not_a_room_id'] } } }, { room: { timeline: { senders: ['not_a_sender_id'] } } },
+    { presence: 'not_an_object' }, { room: { timeline: { types: [0] } } }]) {
+    t.equal((await alice.post(`${V2}/user/${enc(alice.userId!)}/filter`, f)).status, 400, JSON.stringify(f));
+  }
 });
 
 t.test('initial sync: joined room with timeline, state, ephemeral; invites with invite_state', async (t) => {

@@ -47,6 +47,13 @@ function stringList(v: unknown, name: string): string[] | null {
   return v as string[];
 }
 
+/** rooms/not_rooms hold room ids, senders/not_senders user ids (Synapse rejected anything else). */
+function idList(v: unknown, name: string, sigil: '!' | '@'): string[] | null {
+  const list = stringList(v, name);
+  if (list && !list.every((id) => id.startsWith(sigil) && id.indexOf(':') > 1)) throw bad(`'${name}' must list ${sigil === '!' ? 'room' : 'user'} ids`);
+  return list;
+}
+
 function eventFilter(v: unknown, name: string): EventFilter {
   if (v !== undefined && !isObject(v)) throw bad(`'${name}' must be an object`);
   const o = (v ?? {}) as Record<string, unknown>;
@@ -59,10 +66,10 @@ function eventFilter(v: unknown, name: string): EventFilter {
     limit,
     types: stringList(o.types, `${name}.types`),
     notTypes: stringList(o.not_types, `${name}.not_types`) ?? [],
-    senders: stringList(o.senders, `${name}.senders`),
-    notSenders: stringList(o.not_senders, `${name}.not_senders`) ?? [],
-    rooms: stringList(o.rooms, `${name}.rooms`),
-    notRooms: stringList(o.not_rooms, `${name}.not_rooms`) ?? [],
+    senders: idList(o.senders, `${name}.senders`, '@'),
+    notSenders: idList(o.not_senders, `${name}.not_senders`, '@') ?? [],
+    rooms: idList(o.rooms, `${name}.rooms`, '!'),
+    notRooms: idList(o.not_rooms, `${name}.not_rooms`, '!') ?? [],
   };
 }
 
@@ -81,8 +88,8 @@ export function parseFilter(v: unknown): SyncFilter {
   return {
     presence: eventFilter(v.presence, 'presence'),
     accountData: eventFilter(v.account_data, 'account_data'),
-    rooms: stringList(r.rooms, 'room.rooms'),
-    notRooms: stringList(r.not_rooms, 'room.not_rooms') ?? [],
+    rooms: idList(r.rooms, 'room.rooms', '!'),
+    notRooms: idList(r.not_rooms, 'room.not_rooms', '!') ?? [],
     includeLeave: r.include_leave === true,
     timeline: eventFilter(r.timeline, 'room.timeline'),
     state: eventFilter(r.state, 'room.state'),

@@ -23,6 +23,7 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
     const q = req.query as Q;
     // ?room_id= narrows the stream to one room (Synapse 0.12); guests must give one.
     if (requester.isGuest && !q.room_id) throw new MatrixError(400, 'M_MISSING_PARAM', 'Guest users must specify room_id param');
+    if (q.room_id && q.dir === 'b' && !q.from) return sync.stream.latestInRoom(requester, q.room_id, intParam(q.limit, 'limit', 10));
     const gone = new AbortController();
     req.raw.once('close', () => gone.abort());
     return sync.stream.poll(requester, q.from, intParam(q.timeout, 'timeout', 30_000), gone.signal, q.room_id || null);

@@ -83,6 +83,18 @@ export class EventStream {
     return { chunk, end };
   }
 
+  /**
+   * GET /events?room_id=&dir=b without `from`: a backwards read has nothing to wait for, so it
+   * answers at once with the room's newest events the user may see, newest first.
+   */
+  latestInRoom(requester: Requester, roomId: string, limit: number): StreamChunk {
+    const peeking = this.sync.historyAccess(requester.userId, roomId);
+    const now = this.sync.currentToken();
+    const rows = this.hs.storage.events.roomEventsNewestFirst(roomId, Number.MIN_SAFE_INTEGER, now.room, Math.min(Math.max(limit, 0), MAX_EVENTS));
+    const token = formatStreamToken(now);
+    return { chunk: this.sync.visibility.filter(requester.userId, rows, peeking).map((r) => this.sync.events.format(r)), start: token, end: token };
+  }
+
   /** One room's events, typing, receipts and its members' presence between two positions. */
   collectRoom(requester: Requester, roomId: string, peeking: boolean, from: StreamToken, to: StreamToken): { chunk: JsonObject[]; end: StreamToken } {
     const end = { ...to };
