@@ -55,7 +55,7 @@ try {
   const configPath = join(dir, 'homeserver.yaml');
   writeDefaultConfig(configPath, { serverName: 'localhost' });
   const hs = openHomeserver(loadConfig(configPath), { logger: pino({ level: 'silent' }) });
-  const alice: Requester = { userId: '@alice:localhost', tokenHash: 'x', appserviceId: null, rateLimited: false };
+  const alice: Requester = { userId: '@alice:localhost', tokenHash: 'x', appserviceId: null, rateLimited: false, isGuest: false };
   hs.storage.users.createUser(alice.userId, null, Date.now());
   const { room_id } = await hs.rooms.createRoom(alice, { visibility: 'private' });
   const N_PERSIST = 3000;

@@ -11,7 +11,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 function user(s: TestServer, localpart: string): Requester {
   const userId = `@${localpart}:${s.serverName}`;
   s.hs.storage.users.createUser(userId, null, Date.now());
-  return { userId, tokenHash: localpart, appserviceId: null, rateLimited: false };
+  return { userId, tokenHash: localpart, appserviceId: null, rateLimited: false, isGuest: false };
 }
 
 /** Resolves when B has persisted each of the awaited event ids. */

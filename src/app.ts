@@ -16,12 +16,16 @@ import { federationRoutes } from './http/federation.js';
 import { mediaRoutes } from './http/media.js';
 import { adminRoutes } from './http/admin.js';
 import { inspectorRoutes } from './http/inspector.js';
+import { clientV2Routes } from './http/client-v2.js';
+import { clientE2eRoutes } from './http/client-e2e.js';
+import { clientSearchRoutes } from './http/client-search.js';
 
 export type RouteModule = (app: FastifyInstance, hs: Homeserver) => Promise<void>;
 
 /** Every API's route table, in one place. */
 const ROUTE_MODULES: RouteModule[] = [metricsRoutes, keyRoutes, clientAccountRoutes, clientRoomRoutes, clientSyncRoutes, clientProfileRoutes,
-  clientDirectoryRoutes, clientMiscRoutes, appserviceRoutes, federationRoutes, mediaRoutes, adminRoutes, inspectorRoutes];
+  clientDirectoryRoutes, clientMiscRoutes, appserviceRoutes, federationRoutes, mediaRoutes, adminRoutes, inspectorRoutes,
+  clientV2Routes, clientE2eRoutes, clientSearchRoutes];
 
 /** Builds the Fastify app for a homeserver; listening is the caller's business (main.ts, tests). */
 export async function buildApp(hs: Homeserver, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {

@@ -28,6 +28,7 @@ export const configSchema = {
       },
     },
     enable_registration: { type: 'boolean' },
+    allow_guest_access: { type: 'boolean' },
     registration_shared_secret: { type: ['string', 'null'] },
     enable_registration_captcha: { type: 'boolean' },
     recaptcha_public_key: { type: ['string', 'null'] },

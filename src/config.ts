@@ -24,6 +24,8 @@ export interface HomeserverConfig {
     enableLegacyHttpRegistration: boolean;
   };
   enableRegistration: boolean;
+  /** register?kind=guest: read-mostly guest accounts (Synapse 0.12's allow_guest_access). */
+  allowGuestAccess: boolean;
   registrationSharedSecret: string | null;
   /** Google reCAPTCHA (Synapse's keys): the m.login.recaptcha stage of v2_alpha registration. */
   recaptcha: { publicKey: string | null; privateKey: string; siteverifyApi: string; required: boolean } | null;
@@ -158,6 +160,7 @@ function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
       enableLegacyHttpRegistration: as.enable_legacy_http_registration ?? false,
     },
     enableRegistration: raw.enable_registration ?? true,
+    allowGuestAccess: raw.allow_guest_access ?? true,
     registrationSharedSecret: raw.registration_shared_secret ?? null,
     recaptcha: raw.recaptcha_private_key
       ? {
@@ -279,6 +282,9 @@ appservice:
   enable_legacy_http_registration: false   # the early-2015 POST /_matrix/appservice/v1/register
 
 enable_registration: true
+# Guest accounts (POST /v2_alpha/register?kind=guest): they may read world_readable rooms and
+# join rooms whose m.room.guest_access is can_join.
+allow_guest_access: true
 # Lets an admin script register users with an HMAC (org.matrix.login.shared_secret).
 registration_shared_secret: ${opts.withSecret === false ? 'null' : `"${randomBytes(24).toString('base64url')}"`}
 

@@ -18,6 +18,10 @@ import { DirectoryService } from './rooms/directory-service.js';
 import { Notifier } from './sync/notifier.js';
 import { Metrics } from './metrics.js';
 import { installSync, type SyncService } from './sync/index.js';
+import { AccountDataService } from './accounts/account-data.js';
+import { guestKicker } from './accounts/guests.js';
+import { searchIndexer } from './search/search-service.js';
+import { PusherService } from './push/pusher-sender.js';
 import { installAppservices, type AppServices } from './appservice/index.js';
 import { installFederation, type Federation } from './federation/index.js';
 import type { JsonObject } from './events/index.js';
@@ -37,10 +41,14 @@ export class Homeserver {
   readonly directory: DirectoryService;
   readonly pushRules: PushRuleService;
   readonly notifier = new Notifier();
+  /** Account data and room tags (v2_alpha). */
+  readonly accountData: AccountDataService;
   /** Streams, initialSync, history, typing, presence and receipts. */
   readonly sync: SyncService;
   /** Registered application services and their delivery queues. */
   readonly appservices: AppServices;
+  /** HTTP pushers: notifications to push gateways. */
+  readonly pushers: PusherService;
   readonly metrics = new Metrics();
   /** sha256 of each TLS certificate we serve, published in our key response. */
   tlsFingerprints: { sha256: string }[] = [];
@@ -58,6 +66,7 @@ export class Homeserver {
     readonly log: Logger,
     readonly clock: () => number,
   ) {
+    this.accountData = new AccountDataService(storage, this.notifier);
     this.persister = new EventPersister(storage, config.serverName, signingKey, clock);
     this.rooms = new RoomService(storage, this.persister, config.serverName, clock);
     this.auth = new Authenticator(storage);
@@ -70,11 +79,19 @@ export class Homeserver {
       const wake = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
       if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) wake.add(ev.pdu.state_key);
       this.notifier.notifyUsers(wake);
+      this.notifier.notifyRoom(ev.pdu.room_id);
     });
+    this.persister.inTransaction.push(searchIndexer(this));
+    this.persister.afterCommit.push(guestKicker({
+      storage, serverName: config.serverName, contentOf: (id) => this.contentOf(id),
+      leave: (roomId, userId) => void this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: { membership: 'leave' } }),
+      onError: (err) => this.log.warn({ err }, 'could not remove a guest from a room'),
+    }));
     this.federation = installFederation(this);
     this.sync = installSync(this);
     if (this.federation) this.profiles.queryRemote = (userId, field) => this.federation!.queries.remoteProfile(userId, field);
     this.appservices = installAppservices(this);
+    this.pushers = new PusherService(this);
   }
 
   get serverName(): string {

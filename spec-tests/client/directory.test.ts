@@ -116,8 +116,8 @@ t.test('publicRooms lists public rooms that have an alias, with name, topic and 
   t.type(res.body.start, 'string');
   t.type(res.body.end, 'string');
   const byId = new Map(res.body.chunk.map((r: any) => [r.room_id, r]));
-  t.same(byId.get(listed), { room_id: listed, name: 'The Lounge', topic: 'Chat here', aliases: [alias('pub')], num_joined_members: 2 });
-  t.same(byId.get(bare), { room_id: bare, name: null, topic: null, aliases: [alias('bare')], num_joined_members: 1 });
+  t.same(byId.get(listed), { room_id: listed, name: 'The Lounge', topic: 'Chat here', aliases: [alias('pub')], num_joined_members: 2, world_readable: false, guest_can_join: false });
+  t.same(byId.get(bare), { room_id: bare, name: null, topic: null, aliases: [alias('bare')], num_joined_members: 1, world_readable: false, guest_can_join: false });
   t.notOk(byId.has(hidden), 'private rooms are not listed');
   t.equal(res.body.chunk.length, 2);
 });

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Storage } from '../storage/index.js';
 import { forbidden, missingToken, unknownToken } from '../errors.js';
 import { tokenHash } from './tokens.js';
+import { guestMayCall, guestForbidden } from './guests.js';
 
 /** Who is making a client API request. */
 export interface Requester {
@@ -12,6 +13,8 @@ export interface Requester {
   appserviceId: string | null;
   /** False for application services registered with rate_limited: false (and by default). */
   rateLimited: boolean;
+  /** A guest account (register?kind=guest): limited to the routes guests.ts allows. */
+  isGuest: boolean;
 }
 
 /** What authentication needs to know about application services (implemented in appservice/). */
@@ -55,10 +58,12 @@ export class Authenticator {
       if (userId !== as.senderUserId && !this.storage.users.getUser(userId)) {
         throw forbidden('Application service has not registered this user.');
       }
-      return { userId, tokenHash: hash, appserviceId: as.id, rateLimited: as.rateLimited };
+      return { userId, tokenHash: hash, appserviceId: as.id, rateLimited: as.rateLimited, isGuest: false };
     }
     const userId = this.storage.users.userForToken(hash);
     if (!userId) throw unknownToken();
-    return { userId, tokenHash: hash, appserviceId: null, rateLimited: true };
+    const isGuest = this.storage.users.getUser(userId)?.is_guest === 1;
+    if (isGuest && !guestMayCall(req.method, req.routeOptions.url ?? '', (req.params ?? {}) as Record<string, string>)) throw guestForbidden();
+    return { userId, tokenHash: hash, appserviceId: null, rateLimited: true, isGuest };
   }
 }

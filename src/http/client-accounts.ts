@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Homeserver } from '../homeserver.js';
 import { accessTokenOf } from '../accounts/auth.js';
 import { MatrixError } from '../errors.js';
+import { registerGuest } from '../accounts/guests.js';
+import { issueRefreshToken } from '../accounts/token-refresh.js';
 import { CLIENT_V1 as V1, CLIENT_V2_ALPHA as V2 } from './prefixes.js';
 
 const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, unknown>;
@@ -15,6 +17,10 @@ export async function clientAccountRoutes(app: FastifyInstance, hs: Homeserver):
 
   // POST /_matrix/client/v2_alpha/register — matrix-js-sdk 0.3's two-step dummy flow
   app.post(`${V2}/register`, async (req, reply) => {
+    // ?kind=guest: a guest account, no credentials asked (Synapse 0.12)
+    if ((req.query as Record<string, unknown>).kind === 'guest') {
+      return registerGuest(hs.storage, hs.accounts, hs.config.allowGuestAccess, hs.clock);
+    }
     const res = await hs.registration.registerV2(body(req), req, accessTokenOf(req) !== undefined);
     if ('status' in res) return reply.status(res.status).send(res.body);
     return res;
@@ -25,7 +31,9 @@ export async function clientAccountRoutes(app: FastifyInstance, hs: Homeserver):
   app.post(`${V1}/login`, async (req) => {
     const b = body(req);
     if (b.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', 'Bad login type.');
-    return hs.accounts.login(b.user, b.password, req.ip);
+    const session = await hs.accounts.login(b.user, b.password, req.ip);
+    // Synapse 0.12 also handed out a refresh token for v2_alpha/tokenrefresh.
+    return { ...session, refresh_token: issueRefreshToken(hs.storage, session.user_id, hs.clock()) };
   });
 
   // POST /logout — the access token stops working

@@ -43,14 +43,12 @@ export async function clientMiscRoutes(app: FastifyInstance, hs: Homeserver): Pr
     return {};
   });
 
-  // POST /pushers/set — accepted; this server has no push gateway to deliver through
+  // POST /pushers/set — adds (or with "kind": null removes) an HTTP pusher
   app.post(`${V1}/pushers/set`, async (req) => {
-    hs.auth.authenticate(req);
-    const b = (req.body ?? {}) as Record<string, unknown>;
-    if (b.kind === null) return {}; // "kind": null removes a pusher; we keep none
-    for (const k of ['pushkey', 'kind', 'app_id']) {
-      if (typeof b[k] !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', `Missing '${k}'`);
-    }
+    const userId = hs.auth.authenticate(req).userId;
+    const b = req.body;
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new MatrixError(400, 'M_BAD_JSON', 'Body must be a JSON object');
+    hs.pushers.set(userId, b as Record<string, unknown>);
     return {};
   });
 

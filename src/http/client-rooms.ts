@@ -57,7 +57,7 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
         return {};
       }
       if (action === 'forget') {
-        hs.rooms.forget(r, roomId);
+        await hs.rooms.forget(r, roomId);
         return {};
       }
       if (!['invite', 'ban', 'unban', 'kick'].includes(action)) {
@@ -84,7 +84,10 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
     const { roomId, eventType, txnId } = req.params as P;
     const txn = txnId !== undefined ? { txnId, path: `rooms/${roomId}/send/${eventType}` } : undefined;
     if (!txn || hs.storage.clientTxns.get(r.tokenHash, txn.path, txn.txnId) === undefined) sendLimit(r);
-    return hs.rooms.sendEvent(r, roomId, eventType, req.body, txn);
+    const sent = hs.rooms.sendEvent(r, roomId, eventType, req.body, txn);
+    // /sync echoes the txnId to the same access token as unsigned.transaction_id.
+    if (txn) hs.storage.accountData.recordTxn(sent.event_id, r.tokenHash, txn.txnId);
+    return sent;
   };
   app.post(`${V1}/rooms/:roomId/send/:eventType`, send);
   app.put(`${V1}/rooms/:roomId/send/:eventType/:txnId`, send);

@@ -21,13 +21,16 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
   app.get(`${V1}/events`, async (req) => {
     const requester = hs.auth.authenticate(req);
     const q = req.query as Q;
-    // `limit` is validated as Synapse did (a bad one is a 400, not a long-poll) but not applied:
-    // a chunk holds what happened since `from`.
-    intParam(q.limit, 'limit', 0);
+    // `limit` and `timeout` are validated as Synapse did (a bad one is a 400, not a long-poll);
+    // `limit` only bounds the dir=b read: a chunk holds what happened since `from`.
+    const limit = intParam(q.limit, 'limit', 10);
     const timeout = intParam(q.timeout, 'timeout', 30_000);
+    // ?room_id= narrows the stream to one room (Synapse 0.12); guests must give one.
+    if (requester.isGuest && !q.room_id) throw new MatrixError(400, 'M_MISSING_PARAM', 'Guest users must specify room_id param');
+    if (q.room_id && q.dir === 'b' && !q.from) return sync.stream.latestInRoom(requester, q.room_id, limit);
     const gone = new AbortController();
     req.raw.once('close', () => gone.abort());
-    return sync.stream.poll(requester, q.from, timeout, gone.signal);
+    return sync.stream.poll(requester, q.from, timeout, gone.signal, q.room_id || null);
   });
 
   // GET /initialSync?limit=&archived=

@@ -91,6 +91,7 @@ export async function setupServer(app: FastifyInstance): Promise<void> {
     if (b === null || typeof b !== 'object' || Array.isArray(b)) throw notJson('Content must be a JSON object.');
   });
 
+
   app.setErrorHandler((err: FastifyError | MatrixError, req, reply) => {
     const answer = matrixErrorFor(err);
     if (answer.status >= 500) req.log.error({ err }, 'unhandled error');

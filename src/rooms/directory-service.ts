@@ -85,6 +85,9 @@ export class DirectoryService {
         name: this.stateContent(roomId, 'm.room.name')?.name ?? null,
         topic: this.stateContent(roomId, 'm.room.topic')?.topic ?? null,
         num_joined_members: this.storage.state.membersWith(roomId, 'join').length,
+        // Synapse 0.12: whether anyone may read it, and whether guests may join.
+        world_readable: this.stateContent(roomId, 'm.room.history_visibility')?.history_visibility === 'world_readable',
+        guest_can_join: this.stateContent(roomId, 'm.room.guest_access')?.guest_access === 'can_join',
       });
     }
     return { start: 'START', end: 'END', chunk };

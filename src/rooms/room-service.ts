@@ -1,3 +1,4 @@
+import { guestsCanJoin } from '../accounts/guests.js';
 import type { Storage } from '../storage/index.js';
 import type { Requester } from '../accounts/auth.js';
 import type { Pdu, JsonObject, StateMap, EventTemplate } from '../events/index.js';
@@ -167,6 +168,10 @@ export class RoomService {
 
   async join(requester: Requester, roomIdOrAlias: string): Promise<{ room_id: string }> {
     const { room_id, servers } = await this.resolveRoom(roomIdOrAlias);
+    // Guests join only rooms that let them in (m.room.guest_access: can_join).
+    if (requester.isGuest && !guestsCanJoin(this.storage, (id) => this.persister.loader.pdu(id)?.content as JsonObject | undefined, room_id)) {
+      throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest access not allowed');
+    }
     const local = this.storage.events.forwardExtremities(room_id).length > 0;
     const hereJoined = local && this.storage.state.membersWith(room_id, 'join').some((u) => serverOf(u) === this.serverName);
     if (!hereJoined) {
@@ -306,14 +311,18 @@ export class RoomService {
     }
   }
 
-  /** POST /rooms/{roomId}/forget: only once you have left (or been banned or kicked). */
-  forget(requester: Requester, roomId: string): void {
+  /**
+   * POST /rooms/{roomId}/forget. As Synapse 0.12 did (and SyTest's 14forget checks), forgetting
+   * a room you are in or invited to leaves it first; the room then disappears for you.
+   */
+  async forget(requester: Requester, roomId: string): Promise<void> {
     const membership = this.storage.state.membershipOf(roomId, requester.userId);
     if (membership === null) throw notFound(`Unknown room ${roomId}`);
-    if (membership === 'join' || membership === 'invite') {
-      throw new MatrixError(400, 'M_UNKNOWN', 'Leave the room before forgetting it');
-    }
+    if (membership === 'join' || membership === 'invite') await this.membership(requester, roomId, 'leave', requester.userId);
     this.storage.rooms.forget(requester.userId, roomId);
+    const leaveId = this.storage.state.currentStateEventId(roomId, 'm.room.member', requester.userId);
+    const at = leaveId ? this.storage.events.getEvent(leaveId)?.stream_ordering : null;
+    if (typeof at === 'number') this.storage.forgotten.forgetUpTo(requester.userId, roomId, at);
   }
 
   /** Re-sends the user's join with their current profile (after a displayname/avatar change). */

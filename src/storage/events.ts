@@ -50,6 +50,9 @@ export class EventsStore {
   private readonly allStream;
   private readonly latestAtStmt;
   private readonly latestStmt;
+  private readonly streamRangeDesc;
+  private readonly latestRowAt;
+  private readonly memberChanges;
   private streamPos: number;
   private backfillPos: number;
 
@@ -99,6 +102,12 @@ export class EventsStore {
       AND stream_ordering IS NOT NULL AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT 1`);
     this.latestStmt = db.prepare(`SELECT depth, stream_ordering FROM events WHERE room_id = ? AND outlier = 0
       AND stream_ordering IS NOT NULL ORDER BY depth DESC, stream_ordering DESC LIMIT 1`);
+    this.streamRangeDesc = db.prepare(`SELECT * FROM events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ?
+      AND outlier = 0 AND rejected_reason IS NULL ORDER BY stream_ordering DESC LIMIT ?`);
+    this.latestRowAt = db.prepare(`SELECT * FROM events WHERE room_id = ? AND outlier = 0 AND rejected_reason IS NULL
+      AND stream_ordering IS NOT NULL AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT 1`);
+    this.memberChanges = db.prepare(`SELECT * FROM events WHERE type = 'm.room.member' AND state_key = ? AND stream_ordering > ?
+      AND stream_ordering <= ? AND outlier = 0 AND rejected_reason IS NULL ORDER BY stream_ordering`);
     this.streamPos = (this.maxStream.get() as { m: number | null }).m ?? 0;
     if (this.streamPos < 0) this.streamPos = 0;
     this.backfillPos = Math.min(0, (this.minStream.get() as { m: number | null }).m ?? 0);
@@ -214,5 +223,20 @@ export class EventsStore {
   roomEventsTopological(roomId: string, depth: number, stream: number, dir: 'b' | 'f', limit: number): EventRow[] {
     const stmt = dir === 'b' ? this.topoBackward : this.topoForward;
     return stmt.all(roomId, { depth, stream, limit }) as EventRow[];
+  }
+
+  /** A room's timeline between two live positions, newest first (/sync reads back from now). */
+  roomEventsNewestFirst(roomId: string, fromExclusive: number, toInclusive: number, limit: number): EventRow[] {
+    return this.streamRangeDesc.all(roomId, fromExclusive, toInclusive, limit) as EventRow[];
+  }
+
+  /** The newest timeline event of a room at or before a live position (its state_group is the state then). */
+  latestEventAt(roomId: string, stream: number): EventRow | undefined {
+    return this.latestRowAt.get(roomId, stream) as EventRow | undefined;
+  }
+
+  /** The user's membership events between two live positions, oldest first. */
+  membershipChanges(userId: string, fromExclusive: number, toInclusive: number): EventRow[] {
+    return this.memberChanges.all(userId, fromExclusive, toInclusive) as EventRow[];
   }
 }

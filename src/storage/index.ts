@@ -12,6 +12,12 @@ import { AppServiceStore } from './appservice.js';
 import { MediaStore } from './media.js';
 import { PushRulesStore } from './push-rules.js';
 import { AdminStore } from './admin.js';
+import { AccountDataStore } from './account-data.js';
+import { E2eKeysStore } from './e2e-keys.js';
+import { SearchStore } from './search.js';
+import { PushersStore } from './pushers.js';
+import { RefreshTokensStore } from './refresh-tokens.js';
+import { ForgottenMembershipsStore } from './forgotten.js';
 
 /** Every table group behind one handle; services get this, never the raw database. */
 export class Storage {
@@ -29,6 +35,12 @@ export class Storage {
   readonly pushRules: PushRulesStore;
   /** Client connections and delivery attempts, for the admin API. */
   readonly admin: AdminStore;
+  readonly accountData: AccountDataStore;
+  readonly e2eKeys: E2eKeysStore;
+  readonly search: SearchStore;
+  readonly pushers: PushersStore;
+  readonly refreshTokens: RefreshTokensStore;
+  readonly forgotten: ForgottenMembershipsStore;
 
   constructor(readonly db: Db) {
     this.users = new UsersStore(db);
@@ -44,6 +56,12 @@ export class Storage {
     this.media = new MediaStore(db);
     this.pushRules = new PushRulesStore(db);
     this.admin = new AdminStore(db);
+    this.accountData = new AccountDataStore(db);
+    this.e2eKeys = new E2eKeysStore(db);
+    this.search = new SearchStore(db);
+    this.pushers = new PushersStore(db);
+    this.refreshTokens = new RefreshTokensStore(db);
+    this.forgotten = new ForgottenMembershipsStore(db);
   }
 
   /** Runs fn in one synchronous SQLite transaction (never across an await). */

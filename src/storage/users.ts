@@ -6,6 +6,8 @@ export interface UserRow {
   created_ts: number;
   is_admin: number;
   appservice_id: string | null;
+  /** 1 for guest accounts (register?kind=guest). */
+  is_guest: number;
 }
 
 export interface ProfileRow {
@@ -25,6 +27,7 @@ export class UsersStore {
   private readonly upsertDisplayname;
   private readonly upsertAvatar;
   private readonly countUsers;
+  private readonly insertGuest;
 
   constructor(db: Db) {
     this.insertUser = db.prepare(
@@ -43,10 +46,16 @@ export class UsersStore {
       'INSERT INTO profiles (user_id, avatar_url) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET avatar_url = excluded.avatar_url',
     );
     this.countUsers = db.prepare('SELECT count(*) AS n FROM users');
+    this.insertGuest = db.prepare('INSERT INTO users (user_id, password_hash, created_ts, is_guest) VALUES (?, NULL, ?, 1)');
   }
 
   createUser(userId: string, passwordHash: string | null, now: number, opts: { admin?: boolean; appserviceId?: string } = {}): void {
     this.insertUser.run(userId, passwordHash, now, opts.admin ? 1 : 0, opts.appserviceId ?? null);
+  }
+
+  /** A guest account: no password, no profile until the guest sets one. */
+  createGuest(userId: string, now: number): void {
+    this.insertGuest.run(userId, now);
   }
 
   getUser(userId: string): UserRow | undefined {

@@ -21,12 +21,15 @@ export interface StreamChunk {
 export class EventStream {
   constructor(private readonly hs: Homeserver, private readonly sync: SyncService) {}
 
-  async poll(requester: Requester, fromParam: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<StreamChunk> {
+  async poll(requester: Requester, fromParam: string | undefined, timeoutMs: number, signal: AbortSignal, roomId: string | null = null): Promise<StreamChunk> {
     const { userId } = requester;
+    // One room only: members see it as usual, others only if it is world_readable.
+    const peeking = roomId !== null ? this.sync.historyAccess(userId, roomId) : false;
     // Without `from` the stream starts after this request's own presence change (the caller
-    // coming online), which would otherwise answer the poll at once.
+    // coming online), which would otherwise answer the poll at once. Guests reading a room do
+    // not come online (Synapse's affect_presence = not is_guest).
     const parsedFrom = fromParam ? parseStreamToken(fromParam) : null;
-    this.sync.presence.markActive(userId);
+    if (!requester.isGuest) this.sync.presence.markActive(userId);
     let from = parsedFrom ?? this.sync.currentToken();
     const start = fromParam ?? formatStreamToken(from);
     const deadline = Date.now() + (timeoutMs === 0 ? 0 : Math.min(Math.max(timeoutMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS));
@@ -38,9 +41,11 @@ export class EventStream {
         const round = new AbortController();
         const abort = () => round.abort();
         signal.addEventListener('abort', abort, { once: true });
-        const woken = this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal);
+        const woken = roomId !== null
+          ? Promise.race([this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal), this.hs.notifier.waitRoom(roomId, Math.max(remaining, 0), round.signal)])
+          : this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal);
         const to = this.sync.currentToken();
-        const { chunk, end } = this.collect(requester, from, to);
+        const { chunk, end } = roomId !== null ? this.collectRoom(requester, roomId, peeking, from, to) : this.collect(requester, from, to);
         const partial = end.room < to.room; // a page limit stopped the read early
         if (chunk.length > 0 || remaining <= 0 || signal.aborted || this.hs.notifier.closed || partial) {
           round.abort();
@@ -57,7 +62,7 @@ export class EventStream {
       }
     } finally {
       this.hs.metrics.longPolls.dec();
-      this.sync.presence.touch(userId);
+      if (!requester.isGuest) this.sync.presence.touch(userId);
     }
   }
 
@@ -74,6 +79,38 @@ export class EventStream {
     chunk.push(...(this.sync.typing.eventsSince(from.typing, joined) as unknown as JsonObject[]));
     if (from.presence < to.presence) chunk.push(...(this.sync.presence.eventsBetween(userId, from.presence, to.presence) as unknown as JsonObject[]));
     if (from.receipt < to.receipt) chunk.push(...(this.sync.receipts.eventsBetween(joined, from.receipt, to.receipt) as unknown as JsonObject[]));
+    // Account data and tags: global ones as {type, content}, a room's with its room_id.
+    const data = this.hs.accountData.changes(userId, from.accountData, to.accountData);
+    chunk.push(...(data.global as unknown as JsonObject[]));
+    for (const [room_id, events] of data.rooms) for (const ev of events) chunk.push({ ...ev, room_id } as unknown as JsonObject);
+    return { chunk, end };
+  }
+
+  /**
+   * GET /events?room_id=&dir=b without `from`: a backwards read has nothing to wait for, so it
+   * answers at once with the room's newest events the user may see, newest first.
+   */
+  latestInRoom(requester: Requester, roomId: string, limit: number): StreamChunk {
+    const peeking = this.sync.historyAccess(requester.userId, roomId);
+    const now = this.sync.currentToken();
+    const rows = this.hs.storage.events.roomEventsNewestFirst(roomId, Number.MIN_SAFE_INTEGER, now.room, Math.min(Math.max(limit, 0), MAX_EVENTS));
+    const token = formatStreamToken(now);
+    return { chunk: this.sync.visibility.filter(requester.userId, rows, peeking).map((r) => this.sync.events.format(r)), start: token, end: token };
+  }
+
+  /** One room's events, typing, receipts and its members' presence between two positions. */
+  collectRoom(requester: Requester, roomId: string, peeking: boolean, from: StreamToken, to: StreamToken): { chunk: JsonObject[]; end: StreamToken } {
+    const end = { ...to };
+    const rows = from.room < to.room ? this.hs.storage.events.roomEventsInStreamRange(roomId, from.room, to.room, MAX_EVENTS) : [];
+    if (rows.length === MAX_EVENTS) end.room = rows[rows.length - 1].stream_ordering!;
+    const chunk: JsonObject[] = this.sync.visibility.filter(requester.userId, rows, peeking).map((r) => this.sync.events.format(r));
+    chunk.push(...(this.sync.typing.eventsSince(from.typing, [roomId]) as unknown as JsonObject[]));
+    if (from.presence < to.presence) {
+      const members = new Set(this.hs.storage.state.membersWith(roomId, 'join'));
+      const rowsP = this.hs.storage.presence.changedBetween(from.presence, to.presence).filter((r) => members.has(r.user_id));
+      chunk.push(...(rowsP.map((r) => this.sync.presence.toEvent(r)) as unknown as JsonObject[]));
+    }
+    if (from.receipt < to.receipt) chunk.push(...(this.sync.receipts.eventsBetween(new Set([roomId]), from.receipt, to.receipt) as unknown as JsonObject[]));
     return { chunk, end };
   }
 

@@ -11,12 +11,15 @@ import { PresenceService } from './presence.js';
 import { ReceiptService } from './receipts.js';
 import { EventStream } from './event-stream.js';
 import { Pagination } from './pagination.js';
+import { V2Sync } from './v2-sync.js';
 import { formatStreamToken, type StreamToken } from './tokens.js';
 
 interface RoomView {
   state: StateIds;
   /** The user's leave event when they are no longer in the room. */
   leave: EventRow | null;
+  /** Not in the room, reading it because it is world_readable. */
+  peeking: boolean;
 }
 
 export class SyncService {
@@ -27,6 +30,8 @@ export class SyncService {
   readonly receipts: ReceiptService;
   readonly stream: EventStream;
   readonly pagination: Pagination;
+  /** GET /v2_alpha/sync */
+  readonly v2: V2Sync;
 
   constructor(private readonly hs: Homeserver) {
     this.events = new ClientEvents(hs);
@@ -36,6 +41,7 @@ export class SyncService {
     this.receipts = new ReceiptService(hs);
     this.stream = new EventStream(hs, this);
     this.pagination = new Pagination(hs, this);
+    this.v2 = new V2Sync(hs, this);
   }
 
   currentToken(): StreamToken {
@@ -44,15 +50,18 @@ export class SyncService {
       presence: this.presence.currentStreamId(),
       typing: this.typing.currentSerial(),
       receipt: this.receipts.currentStreamId(),
+      accountData: this.hs.storage.accountData.currentStreamId(),
     };
   }
 
   /**
-   * For /messages: throws unless the user may read the room (joined, or left and not forgotten:
-   * SPEC-216, as Synapse 0.12); returns their leave event, past which they may not read, or null.
+   * For /messages: throws unless the user may read the room (joined; left and not forgotten:
+   * SPEC-216, as Synapse 0.12; or the room is world_readable). `leave` is their leave event,
+   * past which they may not read; `peeking` says they read from outside (world_readable).
    */
-  readableUpTo(userId: string, roomId: string): EventRow | null {
-    return this.readable(userId, roomId).leave;
+  readAccess(userId: string, roomId: string): { leave: EventRow | null; peeking: boolean } {
+    const view = this.readable(userId, roomId);
+    return { leave: view.leave, peeking: view.peeking };
   }
 
   requireMember(userId: string, roomId: string): void {
@@ -72,6 +81,7 @@ export class SyncService {
     const joined = this.hs.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id);
     return {
       end: token,
+      account_data: this.hs.accountData.globalEvents(userId) as unknown as JsonObject[],
       presence: this.presence.snapshot(userId),
       receipts: this.receipts.snapshot(joined),
       rooms,
@@ -84,24 +94,26 @@ export class SyncService {
    */
   private viewOf(userId: string, roomId: string): RoomView | null {
     const membership = this.hs.storage.state.membershipOf(roomId, userId);
-    if (membership === 'join') return { state: this.hs.storage.state.currentState(roomId), leave: null };
+    if (membership === 'join') return { state: this.hs.storage.state.currentState(roomId), leave: null, peeking: false };
     if (membership !== 'leave' || this.hs.storage.rooms.forgottenRooms(userId).has(roomId)) return null;
     const id = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
     const row = id ? this.hs.storage.events.getEvent(id) : undefined;
-    return row && row.state_group !== null ? { state: this.hs.storage.state.getGroup(row.state_group), leave: row } : null;
+    return row && row.state_group !== null ? { state: this.hs.storage.state.getGroup(row.state_group), leave: row, peeking: false } : null;
   }
 
   private readable(userId: string, roomId: string): RoomView {
     this.hs.rooms.requireRoom(roomId);
     const view = this.viewOf(userId, roomId);
-    if (!view) throw forbidden(`You are not in room ${roomId}`);
-    return view;
+    if (view) return view;
+    // Anyone, guests included, may read a world_readable room (Synapse 0.12).
+    if (this.visibility.worldReadable(roomId)) return { state: this.hs.storage.state.currentState(roomId), leave: null, peeking: true };
+    throw forbidden(`You are not in room ${roomId}`);
   }
 
   /** GET /rooms/{roomId}/initialSync */
   roomInitialSync(userId: string, roomId: string, limit: number): JsonObject {
     const view = this.readable(userId, roomId);
-    const summary = this.roomSummary(userId, roomId, view.leave ? 'leave' : 'join', limit);
+    const summary = view.peeking ? this.peekSummary(userId, roomId, view.state, limit) : this.roomSummary(userId, roomId, view.leave ? 'leave' : 'join', limit);
     if (view.leave) return { ...summary, presence: [], receipts: [] }; // nothing live after leaving (SPEC-216)
     const members = this.hs.storage.state.membersWith(roomId, 'join');
     const presence = members.map((u) => this.hs.storage.presence.get(u)).filter((r) => r !== undefined).map((r) => this.presence.toEvent(r));
@@ -111,6 +123,8 @@ export class SyncService {
   private roomSummary(userId: string, roomId: string, membership: string, limit: number): JsonObject {
     const visibility = this.hs.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
     const out: JsonObject = { room_id: roomId, membership, visibility };
+    // Tags and other room account data (v2_alpha), as Synapse 0.12's initialSync showed them.
+    out.account_data = this.hs.accountData.roomEvents(userId, roomId) as unknown as JsonObject[];
     const view = membership === 'join' || membership === 'leave' ? this.viewOf(userId, roomId) : null;
     if (view) {
       out.messages = this.pagination.latest(userId, roomId, limit, view.leave);
@@ -124,6 +138,27 @@ export class SyncService {
       }
     }
     return out;
+  }
+
+  /** A world_readable room seen from outside: its world_readable history and current state. */
+  private peekSummary(userId: string, roomId: string, state: StateIds, limit: number): JsonObject {
+    const visibility = this.hs.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
+    return {
+      room_id: roomId, visibility, account_data: [],
+      messages: this.pagination.latest(userId, roomId, limit, null, true),
+      state: this.formatState(state),
+    };
+  }
+
+  /**
+   * Who may read a room's history: members (false), or anyone if it is world_readable (true:
+   * peeking, shown only world_readable events). Everyone else gets 403.
+   */
+  historyAccess(userId: string, roomId: string): boolean {
+    this.hs.rooms.requireRoom(roomId);
+    if (this.hs.storage.state.membershipOf(roomId, userId) === 'join') return false;
+    if (this.visibility.worldReadable(roomId)) return true;
+    throw forbidden(`You are not in room ${roomId}`);
   }
 
   /** GET /rooms/{roomId}/state: the state as client events. */
@@ -158,8 +193,8 @@ export class SyncService {
   eventById(userId: string, eventId: string): JsonObject {
     const row = this.hs.storage.events.getEvent(eventId);
     if (!row || row.outlier || row.rejected_reason) throw notFound('Event not found.');
-    if (this.hs.storage.state.membershipOf(row.room_id, userId) !== 'join') throw forbidden('You are not in this room');
-    if (!this.visibility.visible(userId, row)) throw forbidden('You may not see this event');
+    const peeking = this.historyAccess(userId, row.room_id);
+    if (!(peeking ? this.visibility.visibleToPeeker(row) : this.visibility.visible(userId, row))) throw forbidden('You may not see this event');
     return this.events.format(row);
   }
 }

@@ -26,6 +26,15 @@ export class Notifier {
     });
   }
 
+  /** Waits for news in a room, for a reader who is not in it (world_readable rooms). */
+  waitRoom(roomId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.wait(roomKey(roomId), timeoutMs, signal);
+  }
+
+  notifyRoom(roomId: string): void {
+    this.notifyUsers([roomKey(roomId)]);
+  }
+
   notifyUsers(userIds: Iterable<string>): void {
     for (const u of userIds) {
       const set = this.waiters.get(u);
@@ -52,4 +61,9 @@ export class Notifier {
     for (const s of this.waiters.values()) n += s.size;
     return n;
   }
+}
+
+/** Room waits share the map with user waits; a user id always starts with '@'. */
+function roomKey(roomId: string): string {
+  return `room ${roomId}`;
 }

@@ -20,7 +20,7 @@ export class Pagination {
   constructor(private readonly hs: Homeserver, private readonly sync: SyncService) {}
 
   async messages(userId: string, roomId: string, q: MessagesQuery): Promise<{ chunk: JsonObject[]; start: string; end: string }> {
-    const leave = this.sync.readableUpTo(userId, roomId);
+    const { leave, peeking } = this.sync.readAccess(userId, roomId);
     const dir = q.dir === 'b' ? 'b' : 'f';
     if (q.dir !== undefined && q.dir !== 'b' && q.dir !== 'f') throw badPagination("'dir' must be 'b' or 'f'");
     const limit = Math.min(Math.max(q.limit ?? 10, 0), MAX_LIMIT);
@@ -47,7 +47,7 @@ export class Pagination {
         this.hs.log.warn({ err, roomId }, 'backfill failed');
       }
     }
-    const visible = this.sync.visibility.filter(userId, rows);
+    const visible = this.sync.visibility.filter(userId, rows, peeking);
     const last = rows[rows.length - 1];
     return {
       chunk: visible.map((r) => this.sync.events.format(r)),
@@ -60,13 +60,13 @@ export class Pagination {
    * The newest `limit` timeline events (up to and including `upTo`, a user's leave, if given),
    * oldest first, and the token before the oldest.
    */
-  latest(userId: string, roomId: string, limit: number, upTo: EventRow | null = null): { chunk: JsonObject[]; start: string; end: string } {
+  latest(userId: string, roomId: string, limit: number, upTo: EventRow | null = null, peeking = false): { chunk: JsonObject[]; start: string; end: string } {
     const now = this.sync.currentToken();
     if (upTo) now.room = upTo.stream_ordering!;
     const top = upTo ? { depth: upTo.depth, stream: upTo.stream_ordering! + 1 } : { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER };
     const rows = limit > 0 ? this.read(roomId, top, 'b', Math.min(limit, MAX_LIMIT), null) : [];
     const oldest = rows[rows.length - 1];
-    const visible = this.sync.visibility.filter(userId, rows).reverse();
+    const visible = this.sync.visibility.filter(userId, rows, peeking).reverse();
     return {
       chunk: visible.map((r) => this.sync.events.format(r)),
       start: oldest ? formatTopologicalToken({ depth: oldest.depth, stream: oldest.stream_ordering! }) : formatStreamToken(now),

@@ -1,22 +1,26 @@
 import { badPagination } from '../errors.js';
 
-/** A position in every stream a client follows: "s<room>_<presence>_<typing>_<receipt>". */
+/**
+ * A position in every stream a client follows:
+ * "s<room>_<presence>_<typing>_<receipt>_<account_data>" (Synapse 0.12's five streams).
+ */
 export interface StreamToken {
   room: number;
   presence: number;
   typing: number;
   receipt: number;
+  accountData: number;
 }
 
 export function formatStreamToken(t: StreamToken): string {
-  return `s${t.room}_${t.presence}_${t.typing}_${t.receipt}`;
+  return `s${t.room}_${t.presence}_${t.typing}_${t.receipt}_${t.accountData}`;
 }
 
-/** Accepts the 4-part tokens we hand out and Synapse's older 3-part ones. */
+/** Accepts the 5-part tokens we hand out and Synapse's older 3- and 4-part ones. */
 export function parseStreamToken(s: string): StreamToken {
-  const m = /^s(\d+)_(\d+)_(\d+)(?:_(\d+))?$/.exec(s);
+  const m = /^s(\d{1,15})_(\d{1,15})_(\d{1,15})(?:_(\d{1,15}))?(?:_(\d{1,15}))?$/.exec(s);
   if (!m) throw badPagination(`Invalid stream token '${s}'`);
-  return { room: Number(m[1]), presence: Number(m[2]), typing: Number(m[3]), receipt: Number(m[4] ?? 0) };
+  return { room: Number(m[1]), presence: Number(m[2]), typing: Number(m[3]), receipt: Number(m[4] ?? 0), accountData: Number(m[5] ?? 0) };
 }
 
 /** A position in a room's history for /messages: before or after (depth, stream ordering). */

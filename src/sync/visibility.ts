@@ -6,16 +6,40 @@ import { stateKey, type JsonObject } from '../events/index.js';
 export class HistoryVisibility {
   constructor(private readonly hs: Homeserver) {}
 
-  /** Filters events by the user's membership and the room's history_visibility at each event. */
-  filter(userId: string, rows: EventRow[]): EventRow[] {
-    return rows.filter((row) => this.visible(userId, row));
+  /**
+   * Filters events by the user's membership and the room's history_visibility at each event;
+   * a user peeking into a room they are not in (guests, world_readable rooms) sees only
+   * what was world_readable.
+   */
+  filter(userId: string, rows: EventRow[], peeking = false): EventRow[] {
+    return rows.filter((row) => (peeking ? this.visibleToPeeker(row) : this.visible(userId, row)));
+  }
+
+  /** Synapse 0.12's is_peeking: only world_readable history, including the event that made it so. */
+  visibleToPeeker(row: EventRow): boolean {
+    if (row.type === 'm.room.history_visibility' && row.state_key === '') {
+      if (this.hs.persister.loader.pdu(row.event_id)?.content?.history_visibility === 'world_readable') return true;
+    }
+    if (row.state_group_before === null) return false;
+    const state = this.hs.storage.state.getGroup(row.state_group_before);
+    return this.contentOf(state.get(stateKey('m.room.history_visibility', '')))?.history_visibility === 'world_readable';
+  }
+
+  /** The room's current history_visibility is world_readable: anyone may read it. */
+  worldReadable(roomId: string): boolean {
+    const id = this.hs.storage.state.currentStateEventId(roomId, 'm.room.history_visibility', '');
+    return this.contentOf(id)?.history_visibility === 'world_readable';
   }
 
   visible(userId: string, row: EventRow): boolean {
     if (row.type === 'm.room.history_visibility') return true;
     if (row.state_group_before === null) return true; // backfilled history without state: shared by default
     const state = this.hs.storage.state.getGroup(row.state_group_before);
-    const membership = this.contentOf(state.get(stateKey('m.room.member', userId)))?.membership;
+    const memberId = state.get(stateKey('m.room.member', userId));
+    // A membership the user has since forgotten (POST /forget) no longer opens history (Synapse 0.12).
+    const forgottenUpTo = this.hs.storage.forgotten.upTo(userId, row.room_id);
+    const forgotten = forgottenUpTo !== null && memberId !== undefined && (this.hs.storage.events.getEvent(memberId)?.stream_ordering ?? Infinity) <= forgottenUpTo;
+    const membership = forgotten ? undefined : this.contentOf(memberId)?.membership;
     // A user's own join and the events they send are always theirs to see.
     if (membership === 'join' || row.sender === userId || (row.type === 'm.room.member' && row.state_key === userId)) return true;
     const visibility = this.contentOf(state.get(stateKey('m.room.history_visibility', '')))?.history_visibility ?? 'shared';

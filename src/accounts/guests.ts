@@ -1,0 +1,98 @@
+// Guest access (Synapse 0.12): POST /v2_alpha/register?kind=guest gives an account with no
+// password that may read world_readable rooms, join rooms whose m.room.guest_access is
+// "can_join", talk in rooms it joined, and little else.
+import { randomInt } from 'node:crypto';
+import type { Storage } from '../storage/index.js';
+import type { AccountService, Session } from './account-service.js';
+import { MatrixError } from '../errors.js';
+
+export const guestForbidden = () => new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest access not allowed');
+
+/** Creates a guest account with a numeric localpart, as Synapse did. */
+export function registerGuest(storage: Storage, accounts: AccountService, allowed: boolean, clock: () => number): Session {
+  if (!allowed) throw guestForbidden();
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const userId = accounts.userIdFor(String(randomInt(1, 2 ** 47)));
+    const created = storage.transaction(() => {
+      if (storage.users.findUserCaseInsensitive(userId)) return false;
+      storage.users.createGuest(userId, clock());
+      return true;
+    });
+    if (created) return accounts.newSession(userId);
+  }
+  throw new MatrixError(500, 'M_UNKNOWN', 'Could not allocate a guest user id');
+}
+
+// What a guest may call: [method, route pattern after the API prefix].
+const GUEST_ROUTES: [string, RegExp][] = [
+  ['GET', /^\/events$/],
+  ['GET', /^\/events\/:eventId$/],
+  ['GET', /^\/rooms\/:roomId\/(initialSync|messages|state|members)$/],
+  ['GET', /^\/rooms\/:roomId\/state\/:eventType(\/:stateKey)?$/],
+  ['POST', /^\/join\/:roomIdOrAlias$/],
+  ['PUT', /^\/join\/:roomIdOrAlias\/:txnId$/],
+  ['POST', /^\/join\/:roomIdOrAlias\/:txnId$/],
+  ['POST', /^\/rooms\/:roomId\/:action(\/:txnId)?$/],
+  ['PUT', /^\/rooms\/:roomId\/:action\/:txnId$/],
+  ['POST', /^\/rooms\/:roomId\/send\/:eventType(\/:txnId)?$/],
+  ['PUT', /^\/rooms\/:roomId\/send\/:eventType\/:txnId$/],
+  ['PUT', /^\/rooms\/:roomId\/typing\/:userId$/],
+  ['POST', /^\/rooms\/:roomId\/receipt\/:receiptType\/:eventId$/],
+  ['GET', /^\/presence\/:userId\/status$/],
+  ['PUT', /^\/presence\/:userId\/status$/],
+  ['GET', /^\/profile\/:userId(\/displayname|\/avatar_url)?$/],
+  ['PUT', /^\/profile\/:userId\/(displayname|avatar_url)$/],
+  ['GET', /^\/sync$/],
+  ['POST', /^\/user\/:userId\/filter$/],
+  ['GET', /^\/user\/:userId\/filter\/:filterId$/],
+  ['POST', /^\/logout$/],
+];
+
+/** Whether a guest may call this route (`url` is Fastify's route pattern, params its values). */
+export function guestMayCall(method: string, url: string, params: Record<string, string>): boolean {
+  const path = url.replace(/^\/_matrix\/client\/(api\/v1|v2_alpha)/, '');
+  if (path === url) return false;
+  if (!GUEST_ROUTES.some(([m, re]) => m === method && re.test(path))) return false;
+  // Of the membership actions, a guest may only join or leave.
+  if (/^\/rooms\/:roomId\/:action/.test(path) && !['join', 'leave'].includes(params.action)) return false;
+  return true;
+}
+
+/** The room's m.room.guest_access is "can_join". */
+export function guestsCanJoin(storage: Storage, contentOf: (eventId: string) => Record<string, unknown> | undefined, roomId: string): boolean {
+  const id = storage.state.currentStateEventId(roomId, 'm.room.guest_access', '');
+  return (id ? contentOf(id)?.guest_access : undefined) === 'can_join';
+}
+
+export interface GuestKickerDeps {
+  storage: Storage;
+  serverName: string;
+  contentOf: (eventId: string) => Record<string, unknown> | undefined;
+  /** Sends the guest's own leave event (no power needed to leave). */
+  leave: (roomId: string, userId: string) => void;
+  onError: (err: unknown) => void;
+}
+
+/**
+ * When a room stops allowing guests (m.room.guest_access other than can_join, sent here or over
+ * federation), our guests in it leave, as Synapse 0.12 did.
+ */
+export function guestKicker(deps: GuestKickerDeps): (ev: { pdu: { type: string; state_key?: string; room_id: string; content: Record<string, unknown> }; rejected: string | null; outlier: boolean }) => void {
+  return (ev) => {
+    if (ev.pdu.type !== 'm.room.guest_access' || ev.pdu.state_key !== '' || ev.rejected || ev.outlier) return;
+    const roomId = ev.pdu.room_id;
+    if (guestsCanJoin(deps.storage, deps.contentOf, roomId)) return;
+    const guests = deps.storage.state.membersWith(roomId, 'join').filter((u) => u.endsWith(`:${deps.serverName}`) && deps.storage.users.getUser(u)?.is_guest === 1);
+    if (guests.length === 0) return;
+    // After the current commit: a new event must not be persisted from inside another's hooks.
+    setImmediate(() => {
+      for (const u of guests) {
+        try {
+          if (deps.storage.state.membershipOf(roomId, u) === 'join') deps.leave(roomId, u);
+        } catch (err) {
+          deps.onError(err);
+        }
+      }
+    });
+  };
+}
