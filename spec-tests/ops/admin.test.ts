@@ -157,6 +157,11 @@ t.test('federation destination status: queue, in-flight txn, last error and next
     return r.status === 200 && r.body.transactions.some((x: any) => x.status === 'delivered') ? r.body : null;
   }, 'a delivered transaction to B');
   t.equal(delivered.destination, B.serverName);
+  // The join's presence exchange is an EDU of its own: let A's queue to B drain first.
+  await waitFor(() => {
+    const d = A2.hs.storage.federation.destination(B.serverName);
+    return A2.hs.storage.federation.queueDepth(B.serverName) === 0 && !d.pending_txn_id;
+  }, "A's queue to B to drain");
 
   await B.stop();
   await alice.post(`/rooms/${enc(room.body.room_id)}/send/m.room.message`, { msgtype: 'm.text', body: 'while B is down' });

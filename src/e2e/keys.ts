@@ -77,7 +77,7 @@ export class E2eKeys {
     const wanted = this.parseQuery(body);
     const out = this.queryLocal(wanted.get(this.serverName) ?? new Map());
     for (const [server, users] of [...wanted].filter(([s]) => s !== this.serverName).slice(0, MAX_REMOTE_SERVERS)) {
-      const req: JsonObject = {};
+      const req: JsonObject = Object.create(null);
       for (const [u, devices] of users) req[u] = devices ?? [];
       const res = await this.remote.query(server, req);
       const got = res && isObject(res.device_keys) ? res.device_keys : {};
@@ -88,10 +88,10 @@ export class E2eKeys {
 
   /** Our own users' device keys, for a client or for another server. */
   queryLocal(users: Map<string, string[] | null>): JsonObject {
-    const out: JsonObject = {};
+    const out: JsonObject = Object.create(null);
     for (const [u, devices] of users) {
       if (serverOf(u) !== this.serverName) continue;
-      const forUser: JsonObject = {};
+      const forUser: JsonObject = Object.create(null);
       const rows = devices === null ? this.storage.e2eKeys.deviceKeys(u, null) : devices.flatMap((d) => this.storage.e2eKeys.deviceKeys(u, d));
       for (const r of rows) forUser[r.device_id] = JSON.parse(r.key_json) as JsonObject;
       out[u] = forUser;
@@ -124,7 +124,7 @@ export class E2eKeys {
     const wanted = this.parseClaim(body);
     const out = this.claimLocal(wanted.get(this.serverName) ?? new Map());
     for (const [server, users] of [...wanted].filter(([s]) => s !== this.serverName).slice(0, MAX_REMOTE_SERVERS)) {
-      const req: JsonObject = {};
+      const req: JsonObject = Object.create(null);
       for (const [u, devices] of users) req[u] = Object.fromEntries(devices);
       const res = await this.remote.claim(server, req);
       const got = res && isObject(res.one_time_keys) ? res.one_time_keys : {};
@@ -134,10 +134,10 @@ export class E2eKeys {
   }
 
   claimLocal(users: Map<string, Map<string, string>>): JsonObject {
-    const out: JsonObject = {};
+    const out: JsonObject = Object.create(null);
     for (const [u, devices] of users) {
       if (serverOf(u) !== this.serverName) continue;
-      const forUser: JsonObject = {};
+      const forUser: JsonObject = Object.create(null);
       for (const [device, algorithm] of devices) {
         const k = this.storage.e2eKeys.claimOneTimeKey(u, device, algorithm);
         if (k) forUser[device] = { [`${algorithm}:${k.key_id}`]: JSON.parse(k.key_json) };

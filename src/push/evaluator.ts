@@ -81,7 +81,7 @@ export function evaluate(rules: Record<PushRuleKind, JsonObject[]>, ev: JsonObje
 
 /** Tweaks (sound, highlight) of a rule's actions, and whether it notifies at all. */
 export function notifyTweaks(actions: unknown[]): { notify: boolean; tweaks: JsonObject } {
-  const tweaks: JsonObject = {};
+  const tweaks: JsonObject = Object.create(null);
   let notify = false;
   for (const a of actions) {
     if (a === 'notify' || a === 'coalesce') notify = true;

@@ -7,7 +7,8 @@ import { MatrixError, badJson } from '../errors.js';
 import { allows, parseFilter, type EventFilter } from '../accounts/filters.js';
 
 /** What Synapse indexed: message bodies, room names and topics. */
-const INDEXED: Record<string, string> = { 'm.room.message': 'content.body', 'm.room.name': 'content.name', 'm.room.topic': 'content.topic' };
+// A Map: the event type comes from the sender (`__proto__` is a type like any other).
+const INDEXED = new Map([['m.room.message', 'content.body'], ['m.room.name', 'content.name'], ['m.room.topic', 'content.topic']]);
 const MAX_VALUE = 65_536;
 const MAX_TERM = 1000;
 const DEFAULT_LIMIT = 10;
@@ -17,9 +18,11 @@ const MAX_LIMIT = 100;
 export function searchIndexer(hs: Pick<Homeserver, 'storage'>): (ev: PersistedEvent) => void {
   return (ev) => {
     if (ev.rejected || ev.outlier || ev.streamOrdering === null || ev.backfilled) return;
-    const key = INDEXED[ev.pdu.type];
+    const key = INDEXED.get(ev.pdu.type);
     if (!key) return;
-    const value = (ev.pdu.content as JsonObject | undefined)?.[key.slice('content.'.length)];
+    const content = ev.pdu.content as JsonObject | undefined;
+    const field = key.slice('content.'.length);
+    const value = content && Object.hasOwn(content, field) ? content[field] : undefined;
     if (typeof value !== 'string' || value.length > MAX_VALUE) return;
     hs.storage.search.index(ev.pdu.event_id, ev.pdu.room_id, key, value, ev.streamOrdering);
   };
@@ -49,8 +52,8 @@ export class SearchService {
     if (typeof q.search_term !== 'string' || q.search_term.length === 0 || q.search_term.length > MAX_TERM) {
       throw new MatrixError(400, 'M_INVALID_PARAM', "'search_term' must be a non-empty string");
     }
-    const keys = q.keys === undefined ? Object.values(INDEXED) : q.keys;
-    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string' && Object.values(INDEXED).includes(k))) {
+    const keys = q.keys === undefined ? [...INDEXED.values()] : q.keys;
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string' && [...INDEXED.values()].includes(k))) {
       throw new MatrixError(400, 'M_INVALID_PARAM', "'keys' must list content.body, content.name or content.topic");
     }
     const order = q.order_by === undefined ? 'rank' : q.order_by;

@@ -81,9 +81,9 @@ export class V2Sync {
     const accountData = full
       ? { global: this.hs.accountData.globalEvents(userId), rooms: this.hs.accountData.allRoomEvents(userId) }
       : this.hs.accountData.changes(userId, since.accountData, now.accountData);
-    const join: JsonObject = {};
-    const invite: JsonObject = {};
-    const leave: JsonObject = {};
+    const join: JsonObject = Object.create(null);
+    const invite: JsonObject = Object.create(null);
+    const leave: JsonObject = Object.create(null);
     const forgotten = this.hs.storage.rooms.forgottenRooms(userId);
     const rooms = this.hs.storage.state.roomsForUser(userId, ['join', 'invite', 'leave', 'ban']);
     // Membership changes in the window: which rooms were joined, left or invited since `since`.
