@@ -16,7 +16,7 @@ t.test('a presence-list invite reveals nothing until the invited user invites ba
   // The attack: mallory lists admin and reads admin's presence.
   t.equal((await mallory.post(`/presence/list/${enc(mallory.userId!)}`, { invite: [admin.userId] })).status, 200);
   t.equal((await mallory.get(`/presence/${enc(admin.userId!)}/status`)).status, 404, 'the status stays hidden');
-  t.same((await mallory.get(`/presence/list/${enc(mallory.userId!)}`)).body, [{ user_id: admin.userId, accepted: false }],
+  t.same((await mallory.get(`/presence/list/${enc(mallory.userId!)}`)).body, [{ user_id: admin.userId, accepted: false, presence: 'offline' }],
     'the list shows a pending entry without presence');
   const sync = await mallory.get('/initialSync?limit=0');
   t.notOk(sync.body.presence.some((p: any) => p.content.user_id === admin.userId), 'initialSync has no presence of admin');
@@ -39,7 +39,7 @@ t.test('a presence-list invite reveals nothing until the invited user invites ba
   // Mallory drops admin: admin no longer sees mallory, mallory no longer sees admin.
   t.equal((await mallory.post(`/presence/list/${enc(mallory.userId!)}`, { drop: [admin.userId] })).status, 200);
   t.equal((await admin.get(`/presence/${enc(mallory.userId!)}/status`)).status, 404, 'consent withdrawn');
-  t.same((await admin.get(`/presence/list/${enc(admin.userId!)}`)).body, [{ user_id: mallory.userId, accepted: false }]);
+  t.same((await admin.get(`/presence/list/${enc(admin.userId!)}`)).body, [{ user_id: mallory.userId, accepted: false, presence: 'offline' }]);
   t.equal((await mallory.get(`/presence/${enc(admin.userId!)}/status`)).status, 404);
 
   // Malformed edits change nothing.

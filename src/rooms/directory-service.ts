@@ -42,6 +42,9 @@ export class DirectoryService {
     if (!this.storage.rooms.createAlias(alias, body.room_id, requester.userId, servers as string[])) {
       throw new MatrixError(409, 'M_UNKNOWN', `Room alias ${alias} already exists`);
     }
+    // An application service maps aliases of its namespace (checked above) without being in the
+    // room, as Synapse's services did (SyTest 60app-services); it cannot announce them in the room.
+    if (requester.appserviceId !== null && this.storage.state.membershipOf(body.room_id, requester.userId) !== 'join') return;
     try {
       this.announceAliases(requester.userId, body.room_id);
     } catch (err) {

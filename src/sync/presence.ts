@@ -213,15 +213,17 @@ export class PresenceService {
   }
 
   /**
-   * GET /presence/list/{userId}. An invite stays pending (`accepted: false`, no presence) until
-   * the invited user consents by inviting the requester back; only then is presence shown.
+   * GET /presence/list/{userId}. An invite stays pending (`accepted: false`) until the invited
+   * user consents by inviting the requester back; only then is their presence shown. A pending
+   * entry reads `offline` whatever the truth, so it has the shape 2015 clients read (SyTest
+   * 10apidoc checks for a `presence` key) and reveals nothing.
    */
   list(requester: string, userId: string): JsonObject[] {
     if (requester !== userId) throw forbidden('Cannot see another user\'s presence list');
     return this.hs.storage.presence.list(userId).map((r) =>
       r.accepted === 1
         ? { user_id: r.observed_user_id, accepted: true, ...this.getStatusRaw(r.observed_user_id) }
-        : { user_id: r.observed_user_id, accepted: false },
+        : { user_id: r.observed_user_id, accepted: false, presence: 'offline' },
     );
   }
 
