@@ -25,6 +25,10 @@ export function checkEventAuth(event: JsonObject, auth: StateMap<JsonObject>, ct
   if (field) throw invalid(`'${field}' too large`);
   if (typeof event.room_id !== 'string') throw invalid('Event has no room_id');
   if (typeof event.type !== 'string') throw invalid('Event has no type');
+  // State is keyed by type + NUL + state_key: a NUL inside either would read as another key.
+  if (event.type.includes('\u0000') || (typeof event.state_key === 'string' && event.state_key.includes('\u0000'))) {
+    throw invalid('NUL in event type or state_key');
+  }
   const sender = eventSender(event);
   if (sender === undefined) throw invalid('Event has no sender');
 

@@ -43,6 +43,7 @@ export function pduShapeError(p: unknown): string | null {
     if (!Array.isArray(refs) || !refs.every((r) => Array.isArray(r) && typeof r[0] === 'string')) return `invalid ${k}`;
   }
   if (p.state_key !== undefined && typeof p.state_key !== 'string') return 'invalid state_key';
+  if ((p.type as string).includes('\u0000') || (p.state_key as string | undefined)?.includes('\u0000')) return 'NUL in type or state_key';
   if (p.type === 'm.room.create') {
     // Also an auth rule; refused here so that such an event is not even stored as rejected.
     if ((p.prev_events as unknown[]).length > 0) return 'a create event must have no prev_events';
