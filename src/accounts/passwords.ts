@@ -1,5 +1,6 @@
 import { scrypt, randomBytes, timingSafeEqual } from 'node:crypto';
 import { limitExceeded } from '../errors.js';
+import { BoundedGate } from '../gate.js';
 
 // scrypt with N=2^15, r=8, p=1: ~60 ms per hash here, slow enough to make guessing expensive.
 const N = 1 << 15;
@@ -38,32 +39,17 @@ export async function verifyPassword(password: string, stored: string | null): P
  * pool (4 threads) also serves file and DNS work: a burst of logins must not take all of it.
  */
 export class PasswordHasher {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly gate: BoundedGate;
 
-  constructor(private readonly concurrency: number, private readonly queueMax: number) {}
+  constructor(concurrency: number, queueMax: number) {
+    this.gate = new BoundedGate(concurrency, queueMax, () => limitExceeded(1000));
+  }
 
   hash(password: string): Promise<string> {
-    return this.gated(() => hashPassword(password));
+    return this.gate.run(() => hashPassword(password));
   }
 
   verify(password: string, stored: string | null): Promise<boolean> {
-    return this.gated(() => verifyPassword(password, stored));
-  }
-
-  private async gated<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.queueMax) throw limitExceeded(1000);
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.running++;
-    }
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next(); // hands its slot on: `running` stays the same
-      else this.running--;
-    }
+    return this.gate.run(() => verifyPassword(password, stored));
   }
 }

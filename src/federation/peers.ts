@@ -1,6 +1,7 @@
 // Where a server name is reached (federation-v1.md §1.1): host:port if a port is given, else the
 // _matrix._tcp SRV record, else host:8448. Loopback peers may be spoken to in plain HTTP.
 import { promises as dns } from 'node:dns';
+import { BoundedGate } from '../gate.js';
 
 // A slow or absent DNS server must not hold a request (e.g. an unauthenticated peer's key fetch) for long.
 const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
@@ -79,10 +80,11 @@ const MAX_TRACKED = 10_000;
  */
 export class PeerHealth {
   private readonly failures = new Map<string, { until: number; interval: number }>();
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly gate: BoundedGate;
 
-  constructor(private readonly opts: PeerHealthOptions) {}
+  constructor(private readonly opts: PeerHealthOptions) {
+    this.gate = new BoundedGate(opts.concurrency, opts.queueMax, () => new PeerBackingOff('too many outbound fetches waiting'));
+  }
 
   /** Milliseconds before `server` should be contacted again (0: now). */
   backoffMs(server: string): number {
@@ -108,20 +110,8 @@ export class PeerHealth {
   }
 
   /** Runs `fn` in one of the bounded outbound slots (waiting for one if need be). */
-  async slot<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.running >= this.opts.concurrency) {
-      if (this.waiting.length >= this.opts.queueMax) throw new PeerBackingOff('too many outbound fetches waiting');
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.running++;
-    }
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
+  slot<T>(fn: () => Promise<T>): Promise<T> {
+    return this.gate.run(fn);
   }
 
   private prune(): void {
