@@ -6,6 +6,7 @@ export type StateIds = Map<string, string>;
 
 const SNAPSHOT_EVERY = 32;
 const CACHE_SIZE = 2000;
+const MEMBERS_CACHE_ROOMS = 256;
 
 /**
  * State groups: the state after an event is a group; each group stores only its delta over
@@ -25,6 +26,12 @@ export class StateStore {
   private readonly selectAllMemberships;
   private readonly selectMembership;
   private readonly cache = new Map<number, StateIds>();
+  /**
+   * membersWith() of recently used rooms (every send reads the joined members to fan out).
+   * Dropped on any write to the room's current state; filled only outside a transaction, so a
+   * rolled-back write can never leave uncommitted members in it.
+   */
+  private readonly members = new Map<string, Map<string, readonly string[]>>();
 
   constructor(private readonly db: Db) {
     this.insertGroup = db.prepare('INSERT INTO state_groups (room_id, prev_group, chain_length) VALUES (?, ?, ?)');
@@ -109,6 +116,7 @@ export class StateStore {
 
   /** Rewrites the room's current state to `next`, touching only the rows that changed. */
   setCurrentState(roomId: string, next: StateIds, membershipOf: (eventId: string) => string | null): void {
+    this.members.delete(roomId);
     const prev = this.currentState(roomId);
     for (const k of prev.keys()) {
       if (!next.has(k)) {
@@ -125,6 +133,7 @@ export class StateStore {
 
   /** Sets one entry of the room's current state. */
   setCurrentStateEntry(roomId: string, type: string, sk: string, eventId: string, membership: string | null): void {
+    if (type === 'm.room.member') this.members.delete(roomId);
     this.upsertCurrent.run(roomId, type, sk, eventId, type === 'm.room.member' ? membership : null);
   }
 
@@ -135,7 +144,20 @@ export class StateStore {
   }
 
   membersWith(roomId: string, membership: string): string[] {
-    return (this.selectMembers.all(roomId, membership) as { state_key: string }[]).map((r) => r.state_key);
+    const room = this.members.get(roomId);
+    const hit = room?.get(membership);
+    if (hit) return [...hit];
+    const out = (this.selectMembers.all(roomId, membership) as { state_key: string }[]).map((r) => r.state_key);
+    if (!this.db.inTransaction) {
+      if (room) {
+        this.members.delete(roomId);
+        this.members.set(roomId, room.set(membership, [...out]));
+      } else {
+        if (this.members.size >= MEMBERS_CACHE_ROOMS) this.members.delete(this.members.keys().next().value as string);
+        this.members.set(roomId, new Map([[membership, [...out]]]));
+      }
+    }
+    return out;
   }
 
   memberships(roomId: string): Map<string, string> {
