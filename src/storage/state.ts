@@ -6,6 +6,8 @@ export type StateIds = Map<string, string>;
 
 const SNAPSHOT_EVERY = 32;
 const CACHE_SIZE = 2000;
+/** Also bounded by the entries the cached groups hold: each group of a big room holds all its members. */
+const CACHE_ENTRIES = 500_000;
 const MEMBERS_CACHE_ROOMS = 256;
 
 /**
@@ -26,6 +28,7 @@ export class StateStore {
   private readonly selectAllMemberships;
   private readonly selectMembership;
   private readonly cache = new Map<number, StateIds>();
+  private cachedEntries = 0;
   /**
    * membersWith() of recently used rooms (every send reads the joined members to fan out).
    * Dropped on any write to the room's current state; filled only outside a transaction, so a
@@ -98,8 +101,18 @@ export class StateStore {
   }
 
   private remember(id: number, state: StateIds): void {
-    if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as number);
+    const old = this.cache.get(id);
+    if (old) {
+      this.cache.delete(id);
+      this.cachedEntries -= old.size;
+    }
     this.cache.set(id, state);
+    this.cachedEntries += state.size;
+    while (this.cache.size > 1 && (this.cache.size > CACHE_SIZE || this.cachedEntries > CACHE_ENTRIES)) {
+      const [oldest, ids] = this.cache.entries().next().value as [number, StateIds];
+      this.cache.delete(oldest);
+      this.cachedEntries -= ids.size;
+    }
   }
 
   currentState(roomId: string): StateIds {
