@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import { stateKey, splitStateKey } from '../events/types.js';
+import { serverOf } from '../events/ids.js';
 
 /** Map of stateKey(type, state_key) -> event_id. */
 export type StateIds = Map<string, string>;
@@ -156,10 +157,21 @@ export class StateStore {
     return rows.filter((r) => memberships.includes(r.membership));
   }
 
-  membersWith(roomId: string, membership: string): string[] {
+  /** Servers of the room's joined members, each once (cached with the members). */
+  joinedServers(roomId: string): readonly string[] {
+    const key = '\0servers';
+    const hit = this.members.get(roomId)?.get(key);
+    if (hit) return hit;
+    const servers = [...new Set(this.membersWith(roomId, 'join').map(serverOf))];
+    const room = this.members.get(roomId);
+    if (room && !this.db.inTransaction) room.set(key, servers);
+    return servers;
+  }
+
+  membersWith(roomId: string, membership: string): readonly string[] {
     const room = this.members.get(roomId);
     const hit = room?.get(membership);
-    if (hit) return [...hit];
+    if (hit) return hit;
     const out = (this.selectMembers.all(roomId, membership) as { state_key: string }[]).map((r) => r.state_key);
     if (!this.db.inTransaction) {
       if (room) {
