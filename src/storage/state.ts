@@ -162,9 +162,11 @@ export class StateStore {
     const key = '\0servers';
     const hit = this.members.get(roomId)?.get(key);
     if (hit) return hit;
-    const servers = [...new Set(this.membersWith(roomId, 'join').map(serverOf))];
+    const joined = this.membersWith(roomId, 'join');
+    const servers = [...new Set(joined.map(serverOf))];
+    // Derived from the cached (committed) members only: then cached with them, even inside a transaction.
     const room = this.members.get(roomId);
-    if (room && !this.db.inTransaction) room.set(key, servers);
+    if (room && room.get('join') === joined) room.set(key, servers);
     return servers;
   }
 
@@ -176,10 +178,10 @@ export class StateStore {
     if (!this.db.inTransaction) {
       if (room) {
         this.members.delete(roomId);
-        this.members.set(roomId, room.set(membership, [...out]));
+        this.members.set(roomId, room.set(membership, out));
       } else {
         if (this.members.size >= MEMBERS_CACHE_ROOMS) this.members.delete(this.members.keys().next().value as string);
-        this.members.set(roomId, new Map([[membership, [...out]]]));
+        this.members.set(roomId, new Map([[membership, out]]));
       }
     }
     return out;
