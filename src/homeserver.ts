@@ -76,9 +76,8 @@ export class Homeserver {
     this.directory = new DirectoryService(storage, this.rooms, this.persister, config.serverName, admins);
     this.persister.afterCommit.push((ev) => {
       this.metrics.eventsPersisted.inc({ origin: serverOfSender(ev.pdu.origin, config.serverName), outcome: ev.rejected ? 'rejected' : 'accepted' });
-      const wake = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
-      if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) wake.add(ev.pdu.state_key);
-      this.notifier.notifyUsers(wake);
+      this.notifier.notifyUsers(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
+      if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) this.notifier.notifyUsers([ev.pdu.state_key]);
       this.notifier.notifyRoom(ev.pdu.room_id);
     });
     this.persister.inTransaction.push(searchIndexer(this));

@@ -7,7 +7,7 @@ import type { AppService } from './registration.js';
 export function interestedServices(storage: Storage, registry: AppServiceRegistry, pdu: Pdu): AppService[] {
   const services = registry.all();
   if (services.length === 0) return [];
-  let members: string[] | undefined;
+  let members: readonly string[] | undefined;
   let aliases: string[] | undefined;
   return services.filter((s) => {
     if (registry.ownsUser(s, pdu.sender)) return true;

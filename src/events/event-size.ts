@@ -18,11 +18,12 @@ export function overlongField(event: JsonObject): string | undefined {
 /**
  * Checks both the field limits and the whole-event limit. Kept out of checkEventAuth
  * because encoding the event is too costly to repeat in every state-resolution step.
+ * `encoded`: the event's canonical JSON, when the caller already has it (encoded once).
  */
-export function checkEventSize(event: JsonObject): void {
+export function checkEventSize(event: JsonObject, encoded?: string): void {
   const field = overlongField(event);
   if (field) throw new EventTooLargeError(`'${field}' too large`);
-  if (Buffer.byteLength(canonicalJson(event), 'utf8') > MAX_EVENT_BYTES) {
+  if (Buffer.byteLength(encoded ?? canonicalJson(event), 'utf8') > MAX_EVENT_BYTES) {
     throw new EventTooLargeError('event too large');
   }
 }

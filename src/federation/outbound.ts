@@ -36,7 +36,7 @@ export class Outbound {
 
   /** Servers (other than us) that should receive an event: joined servers, plus a member event's target. */
   destinationsFor(pdu: Pdu): string[] {
-    const servers = new Set(this.hs.storage.state.membersWith(pdu.room_id, 'join').map(serverOf));
+    const servers = new Set(this.hs.storage.state.joinedServers(pdu.room_id));
     if (pdu.type === 'm.room.member' && typeof pdu.state_key === 'string' && pdu.state_key.includes(':')) {
       servers.add(serverOf(pdu.state_key));
     }

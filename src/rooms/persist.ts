@@ -11,6 +11,10 @@ import { canonicalJson, CanonicalJsonError, type SigningKey } from '../crypto/in
 import { MatrixError, forbidden, notFound, tooLarge, badJson } from '../errors.js';
 import { EventLoader } from './event-loader.js';
 import { StateAt } from './state-at.js';
+import { RoomStateCache } from './room-state-cache.js';
+
+type Before = { ids: StateIds; group: number | null };
+interface Stored { ev: PersistedEvent; after: StateIds | null; groupAfter: number | null }
 
 export interface PersistedEvent {
   pdu: Pdu;
@@ -52,6 +56,8 @@ type Hook = (ev: PersistedEvent) => void;
 export class EventPersister {
   readonly loader: EventLoader;
   readonly stateAt: StateAt;
+  /** Current state of recently written rooms, for local sends (see RoomStateCache). */
+  readonly roomState = new RoomStateCache();
   /** Run inside the event's SQLite transaction: durable queue rows (federation, appservices). */
   readonly inTransaction: Hook[] = [];
   /** Run after commit: wake long-polls, kick senders. */
@@ -71,15 +77,23 @@ export class EventPersister {
   /** Builds, signs, authorises and stores a new event from this server. Throws MatrixError. */
   createLocalEvent(template: EventTemplate, opts: LocalEventOptions = {}): PersistedEvent {
     const now = this.clock();
-    const ev = this.storage.transaction(() => {
-      const { pdu, json, before } = this.buildAuthorised(template, now, opts.check);
-      const eventId = pdu.event_id;
-      const stored = this.store(pdu, json, { before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
-      if (opts.txn) {
-        this.storage.clientTxns.put(opts.txn.tokenHash, opts.txn.path, opts.txn.txnId, { event_id: eventId }, now);
-      }
-      return stored;
-    });
+    let ev: PersistedEvent;
+    try {
+      ev = this.storage.transaction(() => {
+        const { pdu, json, before, state } = this.buildAuthorised(template, now, opts.check);
+        const eventId = pdu.event_id;
+        const stored = this.store(pdu, json, { before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
+        if (opts.txn) {
+          this.storage.clientTxns.put(opts.txn.tokenHash, opts.txn.path, opts.txn.txnId, { event_id: eventId }, now);
+        }
+        this.rememberState(stored, state);
+        return stored.ev;
+      });
+    } catch (e) {
+      // Rolled back: the cache may hold the event that was not stored.
+      this.roomState.delete(template.room_id);
+      throw e;
+    }
     this.runAfterCommit(ev);
     return ev;
   }
@@ -91,13 +105,21 @@ export class EventPersister {
    */
   createLocalEvents(templates: EventTemplate[], first: () => void = () => {}): PersistedEvent[] {
     const now = this.clock();
-    const evs = this.storage.transaction(() => {
-      first();
-      return templates.map((template) => {
-        const { pdu, json, before } = this.buildAuthorised(template, now, undefined);
-        return this.store(pdu, json, { before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
+    let evs: PersistedEvent[];
+    try {
+      evs = this.storage.transaction(() => {
+        first();
+        return templates.map((template) => {
+          const { pdu, json, before, state } = this.buildAuthorised(template, now, undefined);
+          const stored = this.store(pdu, json, { before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
+          this.rememberState(stored, state);
+          return stored.ev;
+        });
       });
-    });
+    } catch (e) {
+      for (const t of templates) this.roomState.delete(t.room_id);
+      throw e;
+    }
     for (const ev of evs) this.runAfterCommit(ev);
     return evs;
   }
@@ -110,22 +132,56 @@ export class EventPersister {
     return this.storage.transaction(() => this.buildAuthorised(template, this.clock(), opts.check).pdu);
   }
 
+  /**
+   * The new event's prev events and the state before it. The hot path: the room's only forward
+   * extremity is the one the cache holds the state after; otherwise from stored state groups.
+   * `state` is the cache's own map when it came from the cache: read it, never keep it.
+   */
+  private stateForLocal(roomId: string, isCreate: boolean): {
+    prev: { event_id: string; depth: number; referenceHash: string }[]; before: Before; state: StateMap<Pdu>;
+  } {
+    const extremities = this.storage.events.forwardExtremities(roomId);
+    if (extremities.length === 0 && !isCreate) throw notFound('Unknown room');
+    if (extremities.length > 0 && isCreate) throw new MatrixError(400, 'M_UNKNOWN', 'Room already exists');
+    const hit = this.roomState.get(roomId, extremities);
+    if (hit) return { prev: [hit.extremity], before: { ids: hit.ids, group: hit.group }, state: hit.events };
+    const prevRows = extremities.map((id) => this.storage.events.getEvent(id)!);
+    const before = prevRows.length === 0 ? { ids: new Map<string, string>(), group: null } : this.stateAt.afterAll(roomId, prevRows);
+    return {
+      prev: prevRows.map((r) => ({ event_id: r.event_id, depth: r.depth, referenceHash: this.referenceHash(r) })),
+      before,
+      state: this.loader.stateEvents(before.ids),
+    };
+  }
+
+  /**
+   * After a local event is stored (inside its transaction): the room's state after it becomes
+   * the cached current state, when it is both (it follows every extremity and has a state group).
+   */
+  private rememberState({ ev, after, groupAfter }: Stored, state: StateMap<Pdu>): void {
+    const { pdu } = ev;
+    if (after === null || groupAfter === null || ev.currentState !== after) {
+      this.roomState.delete(pdu.room_id);
+      return;
+    }
+    if (pdu.state_key !== undefined) state.set(stateKey(pdu.type, pdu.state_key), pdu);
+    this.roomState.set(pdu.room_id, {
+      extremity: { event_id: pdu.event_id, depth: pdu.depth, referenceHash: this.loader.referenceHash(pdu) },
+      group: groupAfter, ids: after, events: state,
+    });
+  }
+
   private buildAuthorised(
     template: EventTemplate, now: number, check: LocalEventOptions['check'],
-  ): { pdu: Pdu; json: string; before: { ids: StateIds; group: number | null } } {
-    const prevRows = this.storage.events.forwardExtremities(template.room_id).map((id) => this.storage.events.getEvent(id)!);
-    const isCreate = template.type === 'm.room.create';
-    if (prevRows.length === 0 && !isCreate) throw notFound('Unknown room');
-    if (prevRows.length > 0 && isCreate) throw new MatrixError(400, 'M_UNKNOWN', 'Room already exists');
-    const before = prevRows.length === 0 ? { ids: new Map<string, string>(), group: null } : this.stateAt.afterAll(template.room_id, prevRows);
-    const state = this.loader.stateEvents(before.ids);
+  ): { pdu: Pdu; json: string; before: Before; state: StateMap<Pdu> } {
+    const { prev, before, state } = this.stateForLocal(template.room_id, template.type === 'm.room.create');
     const authEvents = authEventsFor(template, state);
     const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomString(5));
     const built = buildEvent(template, {
       eventId,
       origin: this.serverName,
       originServerTs: now,
-      prevEvents: prevRows.map((r) => ({ event_id: r.event_id, depth: r.depth, referenceHash: this.referenceHash(r) })),
+      prevEvents: prev,
       authEvents: authEvents.map((e) => ({ event_id: e.event_id, referenceHash: this.loader.referenceHash(e) })),
     });
     let pdu: Pdu;
@@ -137,9 +193,9 @@ export class EventPersister {
       if (!(e instanceof CanonicalJsonError)) throw e;
       throw badJson(`Event content must be canonical JSON (integers only): ${e.message}`);
     }
-    assertAuthorised(pdu, state, this.authContext(pdu));
+    assertAuthorised(pdu, json, state, this.authContext(pdu));
     check?.(pdu, state);
-    return { pdu, json, before };
+    return { pdu, json, before, state };
   }
 
   /**
@@ -147,6 +203,8 @@ export class EventPersister {
    * the caller). Auth failures store it as rejected, as Synapse did; it then never enters state.
    */
   persistRemoteEvent(pdu: Pdu, json: string, opts: RemoteEventOptions): PersistedEvent {
+    // Federation keeps the general path; the next local send rebuilds the room's cached state.
+    if (!opts.outlier) this.roomState.delete(pdu.room_id);
     const ev = this.storage.transaction(() => {
       const existing = this.storage.events.getEvent(pdu.event_id);
       if (existing && !(existing.outlier && !opts.outlier)) return this.persistedFromRow(existing);
@@ -175,7 +233,7 @@ export class EventPersister {
       }
       return this.store(pdu, json, {
         stateSupplied: !!opts.stateBefore, before, outlier, backfilled: !!opts.backfilled, rejected, ageTs: opts.ageTs, hashMismatch: !!opts.hashMismatch,
-      });
+      }).ev;
     });
     if (!ev.outlier) this.runAfterCommit(ev);
     return ev;
@@ -187,7 +245,7 @@ export class EventPersister {
       before: { ids: StateIds; group: number | null } | null; outlier: boolean; backfilled: boolean; rejected: string | null; ageTs: number;
       hashMismatch: boolean; stateSupplied?: boolean;
     },
-  ): PersistedEvent {
+  ): Stored {
     const { events, state } = this.storage;
     const roomId = pdu.room_id;
     const inTimeline = !o.outlier && !o.rejected;
@@ -222,7 +280,7 @@ export class EventPersister {
       stateBefore: o.before?.ids ?? null, currentState: current, ageTs: o.ageTs,
     };
     if (!o.outlier) for (const h of this.inTransaction) h(persisted);
-    return persisted;
+    return { ev: persisted, after, groupAfter };
   }
 
   private promoteOutlier(
@@ -339,9 +397,9 @@ export class EventPersister {
   }
 }
 
-function assertAuthorised(pdu: Pdu, state: StateMap<Pdu>, ctx: AuthContext): void {
+function assertAuthorised(pdu: Pdu, json: string, state: StateMap<Pdu>, ctx: AuthContext): void {
   try {
-    checkEventSize(pdu);
+    checkEventSize(pdu, json);
     checkEventAuth(pdu, state, ctx);
   } catch (e) {
     if (e instanceof AuthError) {

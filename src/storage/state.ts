@@ -1,11 +1,15 @@
 import type { Db } from './db.js';
 import { stateKey, splitStateKey } from '../events/types.js';
+import { serverOf } from '../events/ids.js';
 
 /** Map of stateKey(type, state_key) -> event_id. */
 export type StateIds = Map<string, string>;
 
 const SNAPSHOT_EVERY = 32;
 const CACHE_SIZE = 2000;
+/** Also bounded by the entries the cached groups hold: each group of a big room holds all its members. */
+const CACHE_ENTRIES = 500_000;
+const MEMBERS_CACHE_ROOMS = 256;
 
 /**
  * State groups: the state after an event is a group; each group stores only its delta over
@@ -25,6 +29,13 @@ export class StateStore {
   private readonly selectAllMemberships;
   private readonly selectMembership;
   private readonly cache = new Map<number, StateIds>();
+  private cachedEntries = 0;
+  /**
+   * membersWith() of recently used rooms (every send reads the joined members to fan out).
+   * Dropped on any write to the room's current state; filled only outside a transaction, so a
+   * rolled-back write can never leave uncommitted members in it.
+   */
+  private readonly members = new Map<string, Map<string, readonly string[]>>();
 
   constructor(private readonly db: Db) {
     this.insertGroup = db.prepare('INSERT INTO state_groups (room_id, prev_group, chain_length) VALUES (?, ?, ?)');
@@ -91,8 +102,18 @@ export class StateStore {
   }
 
   private remember(id: number, state: StateIds): void {
-    if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as number);
+    const old = this.cache.get(id);
+    if (old) {
+      this.cache.delete(id);
+      this.cachedEntries -= old.size;
+    }
     this.cache.set(id, state);
+    this.cachedEntries += state.size;
+    while (this.cache.size > 1 && (this.cache.size > CACHE_SIZE || this.cachedEntries > CACHE_ENTRIES)) {
+      const [oldest, ids] = this.cache.entries().next().value as [number, StateIds];
+      this.cache.delete(oldest);
+      this.cachedEntries -= ids.size;
+    }
   }
 
   currentState(roomId: string): StateIds {
@@ -109,6 +130,7 @@ export class StateStore {
 
   /** Rewrites the room's current state to `next`, touching only the rows that changed. */
   setCurrentState(roomId: string, next: StateIds, membershipOf: (eventId: string) => string | null): void {
+    this.members.delete(roomId);
     const prev = this.currentState(roomId);
     for (const k of prev.keys()) {
       if (!next.has(k)) {
@@ -125,6 +147,7 @@ export class StateStore {
 
   /** Sets one entry of the room's current state. */
   setCurrentStateEntry(roomId: string, type: string, sk: string, eventId: string, membership: string | null): void {
+    if (type === 'm.room.member') this.members.delete(roomId);
     this.upsertCurrent.run(roomId, type, sk, eventId, type === 'm.room.member' ? membership : null);
   }
 
@@ -134,8 +157,34 @@ export class StateStore {
     return rows.filter((r) => memberships.includes(r.membership));
   }
 
-  membersWith(roomId: string, membership: string): string[] {
-    return (this.selectMembers.all(roomId, membership) as { state_key: string }[]).map((r) => r.state_key);
+  /** Servers of the room's joined members, each once (cached with the members). */
+  joinedServers(roomId: string): readonly string[] {
+    const key = '\0servers';
+    const hit = this.members.get(roomId)?.get(key);
+    if (hit) return hit;
+    const joined = this.membersWith(roomId, 'join');
+    const servers = [...new Set(joined.map(serverOf))];
+    // Derived from the cached (committed) members only: then cached with them, even inside a transaction.
+    const room = this.members.get(roomId);
+    if (room && room.get('join') === joined) room.set(key, servers);
+    return servers;
+  }
+
+  membersWith(roomId: string, membership: string): readonly string[] {
+    const room = this.members.get(roomId);
+    const hit = room?.get(membership);
+    if (hit) return hit;
+    const out = (this.selectMembers.all(roomId, membership) as { state_key: string }[]).map((r) => r.state_key);
+    if (!this.db.inTransaction) {
+      if (room) {
+        this.members.delete(roomId);
+        this.members.set(roomId, room.set(membership, out));
+      } else {
+        if (this.members.size >= MEMBERS_CACHE_ROOMS) this.members.delete(this.members.keys().next().value as string);
+        this.members.set(roomId, new Map([[membership, out]]));
+      }
+    }
+    return out;
   }
 
   memberships(roomId: string): Map<string, string> {
