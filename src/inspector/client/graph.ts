@@ -3,21 +3,9 @@
 import dagre from '@dagrejs/dagre';
 import { api, INSPECTOR } from './api.js';
 import { h, s, clear, fmtTime, table } from './dom.js';
-
-export interface GraphNode {
-  event_id: string;
-  type: string;
-  state_key: string | null;
-  sender: string;
-  depth: number;
-  origin_server_ts: number;
-  prev_events: string[];
-  outlier: boolean;
-  rejected: boolean;
-  rejected_reason: string | null;
-  redacted: boolean;
-  pos: number;
-}
+// The wire shape of one event as the inspector service answers it (type only: nothing of the
+// server is bundled into the page).
+import type { GraphNode } from '../inspector-service.js';
 
 const NODE_W = 190;
 const NODE_H = 40;
