@@ -1,5 +1,5 @@
 import t from 'tap';
-import { enc, messageBodies, readEventsUntil, register, startFederating, startPair, waitFor } from './helpers.js';
+import { enc, messageBodies, readEventsUntil, roomBetween, startFederating, startPair, waitFor } from './helpers.js';
 import { rmSync } from 'node:fs';
 import { Client } from '../helpers/server.js';
 
@@ -11,11 +11,7 @@ t.test('a server that was down receives everything queued for it, in order, afte
     await A.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
-  const alice = await register(A, 'alice');
-  const bob = await register(B, 'bob');
-  const { body } = await alice.post('/createRoom', { room_alias_name: 'durable' });
-  const roomId: string = body.room_id;
-  await bob.post(`/join/${enc(`#durable:${A.serverName}`)}`, {});
+  const { alice, bob, roomId } = await roomBetween(A, B, { alias: 'durable' });
   const { end } = (await bob.get('/initialSync?limit=1')).body;
 
   await B.stop();
@@ -49,11 +45,7 @@ t.test('the outbound queue and its backoff survive a restart of the sending serv
     await A.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
-  const alice = await register(A, 'alice');
-  const bob = await register(B, 'bob');
-  const { body } = await alice.post('/createRoom', { room_alias_name: 'resume' });
-  const roomId: string = body.room_id;
-  await bob.post(`/join/${enc(`#resume:${A.serverName}`)}`, {});
+  const { alice, bob, roomId } = await roomBetween(A, B, { alias: 'resume' });
   await B.stop();
   for (let i = 0; i < 3; i++) await alice.put(`/rooms/${enc(roomId)}/send/m.room.message/r${i}`, { msgtype: 'm.text', body: `queued ${i}` });
   await waitFor(() => A.hs.storage.federation.destination(B.serverName).retry_interval > 0, 'a failed attempt');

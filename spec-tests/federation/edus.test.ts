@@ -1,14 +1,9 @@
 // Typing, presence and read receipts cross between two servers as EDUs.
 import t from 'tap';
-import { enc, pairFor, readEventsUntil, register, waitFor } from './helpers.js';
+import { enc, federatedRoom, readEventsUntil, waitFor } from './helpers.js';
 
 t.test('typing, presence and receipts of a user on A reach a user on B', async (t) => {
-  const [A, B] = await pairFor(t);
-  const alice = await register(A, 'alice');
-  const bob = await register(B, 'bob');
-  const room = (await alice.post('/createRoom', { room_alias_name: 'edus' })).body.room_id as string;
-  t.equal((await bob.post(`/join/${enc(`#edus:${A.serverName}`)}`, {})).status, 200);
-  await waitFor(() => A.hs.membership(room, bob.userId!) === 'join', 'the join on A');
+  const { A, bob, alice, roomId: room } = await federatedRoom(t, { alias: 'edus' });
   let from = (await bob.get('/initialSync?limit=1')).body.end as string;
 
   t.equal((await alice.put(`/rooms/${enc(room)}/typing/${enc(alice.userId!)}`, { typing: true, timeout: 10000 })).status, 200);

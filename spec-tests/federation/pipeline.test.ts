@@ -1,13 +1,8 @@
 import t from 'tap';
-import { enc, register, signedRequest, pairFor, waitFor } from './helpers.js';
+import { enc, register, signedRequest, pairFor, waitFor, federatedRoom } from './helpers.js';
 
 t.test('an event with unknown prev_events is completed with get_missing_events, then /state for what is still missing', async (t) => {
-  const [A, B] = await pairFor(t);
-  const alice = await register(A, 'alice');
-  const bob = await register(B, 'bob');
-  const { body } = await alice.post('/createRoom', { room_alias_name: 'gaps' });
-  const roomId: string = body.room_id;
-  await bob.post(`/join/${enc(`#gaps:${A.serverName}`)}`, {});
+  const { A, B, alice, bob, roomId } = await federatedRoom(t, { alias: 'gaps' });
   // The join exchanges presence both ways; let that settle, since B talking to A ends A's backoff.
   await waitFor(() => A.hs.storage.presence.get(bob.userId!) && B.hs.storage.presence.get(alice.userId!), 'presence exchanged on join');
 

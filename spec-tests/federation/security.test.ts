@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import YAML from 'yaml';
 import { http, freePort } from '../helpers/server.js';
-import { enc, register, signedRequest, pairFor } from './helpers.js';
+import { enc, signedRequest, pairFor, federatedRoom } from './helpers.js';
 import { hashAndSignEvent, computeContentHash, type Pdu } from '../../src/events/index.js';
 import { encodeBase64, sha256Base64, verifyJsonSignature, canonicalJson } from '../../src/crypto/index.js';
 import { defaultConfigText, loadConfig } from '../../src/config.js';
@@ -72,12 +72,7 @@ t.test("the announcement's pre-2015 transaction gets a clear 401 or 400, never a
 });
 
 t.test('forged and tampered PDUs are rejected and never reach clients; a bad content hash is stored redacted', async (t) => {
-  const [A, B] = await pairFor(t);
-  const alice = await register(A, 'alice');
-  const bob = await register(B, 'bob');
-  const { body } = await alice.post('/createRoom', { room_alias_name: 'forge' });
-  const roomId: string = body.room_id;
-  await bob.post(`/join/${enc(`#forge:${A.serverName}`)}`, {});
+  const { A, B, alice, bob, roomId } = await federatedRoom(t, { alias: 'forge' });
   const build = (text: string): Pdu =>
     A.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: alice.userId!, content: { msgtype: 'm.text', body: text } });
 
@@ -125,12 +120,7 @@ t.test('forged and tampered PDUs are rejected and never reach clients; a bad con
 });
 
 t.test('a retried transaction gets the same answer and its PDUs are processed once', async (t) => {
-  const [A, B] = await pairFor(t);
-  const alice = await register(A, 'alice');
-  const bob = await register(B, 'bob');
-  const { body } = await alice.post('/createRoom', { room_alias_name: 'retry' });
-  const roomId: string = body.room_id;
-  await bob.post(`/join/${enc(`#retry:${A.serverName}`)}`, {});
+  const { A, B, alice, bob, roomId } = await federatedRoom(t, { alias: 'retry' });
   const ev = A.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: alice.userId!, content: { msgtype: 'm.text', body: 'once' } });
   const txn = { origin: A.serverName, origin_server_ts: Date.now(), pdus: [ev] };
   const first = await signedRequest(A, B, 'PUT', `${F}/send/same-id/`, { body: txn });

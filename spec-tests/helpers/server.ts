@@ -17,6 +17,8 @@ export interface TestServerOptions {
   /** Reuse a directory (to restart a server on the same database). */
   dir?: string;
   port?: number;
+  /** The port in the server's name, when peers must reach it elsewhere than `port` (through a proxy). */
+  namePort?: number;
   /** Where the server's log lines go (defaults to nowhere unless HS_TEST_LOG is set). */
   logStream?: NodeJS.WritableStream;
 }
@@ -51,7 +53,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'hs-test-'));
   mkdirSync(dir, { recursive: true });
   const port = opts.port ?? (await freePort());
-  const serverName = `localhost:${port}`;
+  const serverName = `localhost:${opts.namePort ?? port}`;
   const configPath = join(dir, 'homeserver.yaml');
   const base = YAML.parse(defaultConfigText({ serverName, port }));
   const merged = {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, http, Client, waitFor, enc, type TestServer } from '../helpers/server.js';
 import { startReceiver, writeRegistration, FAST_RETRY } from '../appservice/helpers.js';
-import { pairFor } from '../federation/helpers.js';
+import { pairFor, roomBetween } from '../federation/helpers.js';
 
 const SECRET = 'admin-test-secret';
 
@@ -146,12 +146,8 @@ t.test('federation destination status: queue, in-flight txn, last error and next
   const A2 = await startServer({ dir: dirA, port: portA, config: { registration_shared_secret: SECRET, federation: { plain_http_loopback_peers: true, retry_backoff_min_ms: 600_000, retry_backoff_max_ms: 600_000 } } });
   t.teardown(() => A2.stop());
   const admin = await registerAdmin(A2);
-  const alice = await Client.register(A2, 'alice');
-  const bob = await Client.register(B, 'bob');
-  const room = await alice.post('/createRoom', { room_alias_name: 'lounge' });
-  const join = await bob.post(`/join/${enc(`#lounge:${A2.serverName}`)}`);
-  t.equal(join.status, 200);
-  await alice.post(`/rooms/${enc(room.body.room_id)}/send/m.room.message`, { msgtype: 'm.text', body: 'first' });
+  const { alice, roomId } = await roomBetween(A2, B, { alias: 'lounge' });
+  await alice.post(`/rooms/${enc(roomId)}/send/m.room.message`, { msgtype: 'm.text', body: 'first' });
   const delivered = await waitFor(async () => {
     const r = await admin.get(`/admin/federation/destinations/${enc(B.serverName)}`);
     return r.status === 200 && r.body.transactions.some((x: any) => x.status === 'delivered') ? r.body : null;
@@ -164,7 +160,7 @@ t.test('federation destination status: queue, in-flight txn, last error and next
   }, "A's queue to B to drain");
 
   await B.stop();
-  await alice.post(`/rooms/${enc(room.body.room_id)}/send/m.room.message`, { msgtype: 'm.text', body: 'while B is down' });
+  await alice.post(`/rooms/${enc(roomId)}/send/m.room.message`, { msgtype: 'm.text', body: 'while B is down' });
   const down = await waitFor(async () => {
     const r = await admin.get(`/admin/federation/destinations/${enc(B.serverName)}?bodies=true`);
     return r.body.last_error ? r.body : null;

@@ -2,72 +2,15 @@
 // the transactions that carry them to A. Each attack must fail with nothing visible to A's
 // clients, and A's users must carry on as before.
 import t from 'tap';
-import { http, type TestServer, type Client } from '../helpers/server.js';
-import { enc, register, signedRequest, pairFor, waitFor, messageBodies } from '../federation/helpers.js';
-import { computeReferenceHash, hashAndSignEvent, randomString, type EventRef, type Pdu } from '../../src/events/index.js';
+import { http } from '../helpers/server.js';
+import { enc, register, signedRequest, pairFor, waitFor, messageBodies, federatedRoom } from '../federation/helpers.js';
+import { F, forge, alter, honestNext, ref, sendPdus, visible, assertNoneVisible } from '../federation/forge.js';
+import { randomString, type Pdu } from '../../src/events/index.js';
 
-const F = '/_matrix/federation/v1';
 const MAX_DEPTH = 2 ** 53 - 1;
 
-/** A PDU made and signed by `by` (a real server's key), with `fields` over a plain skeleton. */
-function forge(by: TestServer, fields: Partial<Pdu> & Record<string, unknown>): Pdu {
-  const skeleton = {
-    auth_events: [], content: {}, depth: 1, event_id: `$${Date.now()}${randomString(8)}:${by.serverName}`, hashes: { sha256: '' },
-    origin: by.serverName, origin_server_ts: Date.now(), prev_events: [], signatures: {},
-  };
-  return hashAndSignEvent({ ...skeleton, ...fields, signatures: {} } as Pdu, by.serverName, by.hs.signingKey);
-}
-
-/** `by`'s honest next event (correct prev/auth events), altered by `fields`, with a new id, signed again. */
-function alter(by: TestServer, base: Pdu, fields: Record<string, unknown>): Pdu {
-  const fresh = `$${Date.now()}${randomString(8)}:${by.serverName}`;
-  const { signatures: _s, unsigned: _u, ...rest } = { ...base, event_id: fresh, ...fields } as Pdu;
-  return forge(by, rest as Pdu);
-}
-
-const ref = (ev: Pdu): EventRef => [ev.event_id, { sha256: computeReferenceHash(ev) }];
-
-let txnCounter = 0;
-async function sendPdus(from: TestServer, to: TestServer, pdus: unknown[]): Promise<Record<string, { error?: string }>> {
-  const res = await signedRequest(from, to, 'PUT', `${F}/send/attack-${++txnCounter}-${Date.now()}/`, {
-    body: { origin: from.serverName, origin_server_ts: Date.now(), pdus },
-  });
-  if (res.status !== 200) throw new Error(`transaction: ${res.status} ${res.text}`);
-  return res.body.pdus;
-}
-
-/** A room on A that bob of B has joined; returns once B holds the room's latest events. */
-async function sharedRoom(A: TestServer, B: TestServer, alias: string): Promise<{ alice: Client; bob: Client; roomId: string }> {
-  const alice = await register(A, 'alice');
-  const bob = await register(B, 'bob');
-  const { body } = await alice.post('/createRoom', { room_alias_name: alias });
-  const roomId: string = body.room_id;
-  const joined = await bob.post(`/join/${enc(`#${alias}:${A.serverName}`)}`, {});
-  if (joined.status !== 200) throw new Error(`join: ${joined.text}`);
-  await waitFor(() => A.hs.membership(roomId, bob.userId!) === 'join', 'bob joined on A');
-  return { alice, bob, roomId };
-}
-
-/** Everything a client of A can read about the room: full state, timeline and initialSync. */
-async function visible(c: Client, roomId: string): Promise<{ state: any[]; timeline: any[]; sync: any }> {
-  const state = await c.get(`/rooms/${enc(roomId)}/state`);
-  const messages = await c.get(`/rooms/${enc(roomId)}/messages?dir=b&limit=100`);
-  const initial = await c.get('/initialSync?limit=100');
-  if (state.status !== 200 || messages.status !== 200 || initial.status !== 200) {
-    throw new Error(`reads failed: ${state.status} ${messages.status} ${initial.status}`);
-  }
-  const sync = initial.body.rooms.find((r: any) => r.room_id === roomId);
-  return { state: state.body, timeline: messages.body.chunk, sync };
-}
-
-function assertNoneVisible(t: any, seen: { state: any[]; timeline: any[]; sync: any }, ids: string[], what: string) {
-  const all = [...seen.state, ...seen.timeline, ...seen.sync.state, ...seen.sync.messages.chunk].map((e: any) => e.event_id);
-  for (const id of ids) t.notOk(all.includes(id), `${what}: ${id} is in no /state, /messages or initialSync answer`);
-}
-
 t.test('a peer cannot take over a local room with a second m.room.create, a join on it and power levels', async (t) => {
-  const [A, B] = await pairFor(t);
-  const { alice, bob, roomId } = await sharedRoom(A, B, 'takeover');
+  const { A, B, alice, bob, roomId } = await federatedRoom(t, { alias: 'takeover' });
   const dave = `@dave:${B.serverName}`;
 
   // The attack of the report: a new create naming dave creator, dave's join on it, dave at 100.
@@ -82,7 +25,7 @@ t.test('a peer cannot take over a local room with a second m.room.create, a join
     prev_events: [ref(join)], auth_events: [ref(create), ref(join)], depth: 3,
   });
   // The same create hung on the room's real graph, and one of the room's own server name... from B.
-  const honest = B.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
+  const honest = honestNext(B, { type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
   const grafted = alter(B, honest, { type: 'm.room.create', sender: dave, state_key: '', content: { creator: dave } });
   const local = alter(B, honest, { type: 'm.room.create', sender: bob.userId, state_key: '', content: { creator: alice.userId }, prev_events: [], auth_events: [] });
   // And with dave "in charge", a ban of the real creator built on the room's real graph.
@@ -147,9 +90,8 @@ t.test("a second create from the room's own server is refused: a create is only 
 });
 
 t.test('a PDU at depth 2^53-1 no longer wedges the room; depths above the cap, negative or not integers are refused', async (t) => {
-  const [A, B] = await pairFor(t);
-  const { alice, bob, roomId } = await sharedRoom(A, B, 'deep');
-  const honest = B.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'deep' } });
+  const { A, B, alice, bob, roomId } = await federatedRoom(t, { alias: 'deep' });
+  const honest = honestNext(B, { type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'deep' } });
   const deepest = alter(B, honest, { depth: MAX_DEPTH });
   const negative = alter(B, honest, { depth: -1, content: { msgtype: 'm.text', body: 'negative' } });
   const text = alter(B, honest, { depth: '7', content: { msgtype: 'm.text', body: 'string' } });
@@ -184,11 +126,10 @@ t.test('a PDU at depth 2^53-1 no longer wedges the room; depths above the cap, n
 });
 
 t.test('event ids must name their origin: a powerless peer user cannot redact others through foreign ids', async (t) => {
-  const [A, B] = await pairFor(t);
-  const { alice, bob, roomId } = await sharedRoom(A, B, 'redact');
+  const { A, B, alice, bob, roomId } = await federatedRoom(t, { alias: 'redact' });
   const target = (await alice.put(`/rooms/${enc(roomId)}/send/m.room.message/m1`, { msgtype: 'm.text', body: 'alice says' })).body.event_id;
   await waitFor(() => B.hs.storage.events.hasEvent(target), "alice's message on B");
-  const honest = B.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
+  const honest = honestNext(B, { type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
   const redaction = (fields: Record<string, unknown>) =>
     alter(B, honest, { type: 'm.room.redaction', redacts: target, content: {}, ...fields });
   // The attack of the report: a redaction whose own id names A.

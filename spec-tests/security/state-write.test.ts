@@ -2,7 +2,7 @@
 // nothing, m.room.aliases only under the sender's own server, locally and from peers alike.
 import t from 'tap';
 import { startServer, Client, enc, type TestServer } from '../helpers/server.js';
-import { register, signedRequest, pairFor, waitFor } from '../federation/helpers.js';
+import { register, signedRequest, pairFor, waitFor, federatedRoom } from '../federation/helpers.js';
 import { hashAndSignEvent, randomString, type Pdu } from '../../src/events/index.js';
 
 async function createRoom(c: Client, body: Record<string, unknown>): Promise<string> {
@@ -122,12 +122,7 @@ t.test('a redaction never reaches into another room, locally or from a peer', as
 });
 
 t.test("from a peer too: a non-member's aliases and a member's aliases under another server's key are rejected", async (t) => {
-  const [A, B] = await pairFor(t);
-  const alice = await register(A, 'alice');
-  const bob = await register(B, 'bob');
-  const roomId = await createRoom(alice, { visibility: 'public', room_alias_name: 'peered' });
-  t.equal((await bob.post(`/join/${enc(`#peered:${A.serverName}`)}`, {})).status, 200);
-  await waitFor(() => A.hs.membership(roomId, bob.userId!) === 'join', 'bob joined on A');
+  const { A, B, alice, bob, roomId } = await federatedRoom(t, { alias: 'peered', createRoom: { visibility: 'public' } });
   const honest = B.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
   const forge = (fields: Record<string, unknown>): Pdu => {
     const { signatures: _s, unsigned: _u, ...rest } = { ...honest, event_id: `$${randomString(12)}:${B.serverName}`, type: 'm.room.aliases', ...fields } as Pdu;
