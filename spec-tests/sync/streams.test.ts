@@ -53,15 +53,28 @@ t.test('an invite shows in initialSync with the inviter', async (t) => {
   t.equal(r.inviter, alice.userId);
 });
 
-t.test('a waiting /events long-poll returns as soon as a message is sent', async (t) => {
+// The poll asks to wait 60 s (the server's cap), longer than this test may run (45 s): only the
+// notifier waking it can answer it in time. A control poll that nothing concerns waits alongside
+// and must still be waiting when the woken poll has answered.
+t.test('a waiting /events long-poll returns as soon as a message is sent', { timeout: 45_000 }, async (t) => {
   const room = await sharedRoom();
-  let from = (await bob.get('/initialSync?limit=0')).body.end;
-  // Opening a stream marks bob online: drain that presence change first.
-  from = (await bob.get(`/events?from=${enc(from)}&timeout=0`)).body.end;
-  const poll = bob.get(`/events?from=${enc(from)}&timeout=20000`);
+  const carol = await Client.register(server, 'carol-control');
+  /** A token after everything `c` can see, its own coming online included. */
+  const drained = async (c: Client) => {
+    const end = (await c.get('/initialSync?limit=0')).body.end;
+    return (await c.get(`/events?from=${enc(end)}&timeout=0`)).body.end as string;
+  };
+  const from = await drained(bob);
+  let controlAnswered = false;
+  const control = carol.get(`/events?from=${enc(await drained(carol))}&timeout=60000`).then((r) => {
+    controlAnswered = true;
+    return r;
+  });
+  const poll = bob.get(`/events?from=${enc(from)}&timeout=60000`);
   await new Promise((r) => setTimeout(r, 100));
   await say(alice, room, 'wake up');
   const res = await poll;
+  t.notOk(controlAnswered, 'the poll nothing woke is still waiting: the answer came from the wake-up, not a timeout');
   t.equal(res.status, 200);
   t.equal(res.body.start, from);
   const msg = res.body.chunk.find((e: any) => e.type === 'm.room.message');
@@ -70,6 +83,11 @@ t.test('a waiting /events long-poll returns as soon as a message is sent', async
   t.not(res.body.end, from, 'the end token moved on');
   const next = await bob.get(`/events?from=${enc(res.body.end)}&timeout=0`);
   t.same(next.body.chunk.filter((e: any) => e.type === 'm.room.message'), [], 'nothing twice');
+  // An invite for carol ends the control poll (and shows that it, too, can be woken).
+  const other = (await alice.post('/createRoom', { visibility: 'private' })).body.room_id;
+  await alice.post(`/rooms/${enc(other)}/invite`, { user_id: carol.userId });
+  const woken = await control;
+  t.ok(woken.body.chunk.some((e: any) => e.type === 'm.room.member' && e.state_key === carol.userId), 'the control poll answers with its invite');
 });
 
 t.test('/events times out with an empty chunk and rejects a bad token', async (t) => {
