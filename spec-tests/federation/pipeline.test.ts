@@ -5,6 +5,10 @@ t.test('an event with unknown prev_events is completed with get_missing_events, 
   const { A, B, alice, bob, roomId } = await federatedRoom(t, { alias: 'gaps' });
   // The join exchanges presence both ways; let that settle, since B talking to A ends A's backoff.
   await waitFor(() => A.hs.storage.presence.get(bob.userId!) && B.hs.storage.presence.get(alice.userId!), 'presence exchanged on join');
+  // ...and answered: a transaction still in flight either way would end the backoff set below.
+  const idle = (x: typeof A, y: typeof B) =>
+    x.hs.storage.federation.queueDepth(y.serverName) === 0 && !x.hs.storage.federation.destination(y.serverName).pending_txn_id;
+  await waitFor(() => idle(A, B) && idle(B, A), 'both queues drained');
 
   // A writes 12 messages whose deliveries to B are lost; B is then handed only the last one.
   A.hs.storage.federation.setRetry(B.serverName, Date.now(), 3_600_000);
