@@ -8,7 +8,7 @@ t.test('typing, presence and receipts of a user on A reach a user on B', async (
   const bob = await register(B, 'bob');
   const room = (await alice.post('/createRoom', { room_alias_name: 'edus' })).body.room_id as string;
   t.equal((await bob.post(`/join/${enc(`#edus:${A.serverName}`)}`, {})).status, 200);
-  await waitFor(() => A.hs.membership(room, bob.userId!) === 'join', 'the join on A');
+  await waitFor(() => A.hs.storage.state.membershipOf(room, bob.userId!) === 'join', 'the join on A');
   let from = (await bob.get('/initialSync?limit=1')).body.end as string;
 
   t.equal((await alice.put(`/rooms/${enc(room)}/typing/${enc(alice.userId!)}`, { typing: true, timeout: 10000 })).status, 200);

@@ -127,7 +127,7 @@ t.test("from a peer too: a non-member's aliases and a member's aliases under ano
   const bob = await register(B, 'bob');
   const roomId = await createRoom(alice, { visibility: 'public', room_alias_name: 'peered' });
   t.equal((await bob.post(`/join/${enc(`#peered:${A.serverName}`)}`, {})).status, 200);
-  await waitFor(() => A.hs.membership(roomId, bob.userId!) === 'join', 'bob joined on A');
+  await waitFor(() => A.hs.storage.state.membershipOf(roomId, bob.userId!) === 'join', 'bob joined on A');
   const honest = B.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
   const forge = (fields: Record<string, unknown>): Pdu => {
     const { signatures: _s, unsigned: _u, ...rest } = { ...honest, event_id: `$${randomString(12)}:${B.serverName}`, type: 'm.room.aliases', ...fields } as Pdu;
