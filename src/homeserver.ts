@@ -34,7 +34,7 @@ import {
 } from './appservice/index.js';
 import { AppServiceQueries } from './appservice/queries.js';
 import {
-  Federation, FederationOutbound, FederationRemote, FederationServing, tlsListener, type RemoteEduSink,
+  Federation, FederationOutbound, FederationRemote, FederationServing, loadOrCreateCertificate, tlsListener, type RemoteEduSink,
 } from './federation/index.js';
 import { searchIndexer, SearchService } from './search/search-service.js';
 import { PusherService } from './push/pusher-sender.js';
@@ -92,6 +92,9 @@ export class Homeserver {
     const { serverName } = config;
     const { metrics, notifier } = this;
     const loader = new EventLoader(storage);
+    // The federation TLS certificate (generated on first start), like the signing key: before anything runs.
+    const fed = config.federation;
+    const tls = fed.enabled && fed.tls && fed.port !== null ? loadOrCreateCertificate(config, log) : null;
 
     // Application services as data (files and legacy rows), and the lazy user/alias queries.
     const registry = loadAppServiceRegistry(serverName, config.appServiceConfigFiles, storage);
@@ -105,7 +108,7 @@ export class Homeserver {
     this.pushRules = new PushRuleService(storage);
 
     // Federation, outbound: the client, keyring and queues (the persister's listeners fill them).
-    const fedOut = config.federation.enabled
+    const fedOut = fed.enabled
       ? new FederationOutbound({ config, storage, serverName, signingKey, clock, log, metrics })
       : null;
     const edus: EduSender = fedOut ? fedOut.edus : noEduSender;
@@ -169,10 +172,9 @@ export class Homeserver {
       localPresence: (userId) => presence.localPresence(userId),
     };
     const fedServing = fedOut && fedRemote
-      ? new FederationServing({ config, storage, serverName, clock, log, loader, rooms: this.rooms, edus: eduSink }, fedOut, fedRemote)
+      ? new FederationServing({ config, storage, serverName, clock, log, loader, rooms: this.rooms, edus: eduSink, tls }, fedOut, fedRemote)
       : null;
     this.federation = fedOut && fedRemote && fedServing ? new Federation(fedOut, fedRemote, fedServing) : null;
-    const tls = fedServing ? fedServing.tls : null;
     this.tlsFingerprints = tls ? [{ sha256: tls.fingerprint }] : [];
     this.extraListeners = tls ? [tlsListener(tls, config)] : [];
 
@@ -182,9 +184,9 @@ export class Homeserver {
 
     this.shutdown = [
       { name: 'media', close: media.close },
-      { name: 'sync', close: () => this.sync.close() },
       { name: 'inspector', close: () => this.inspector.live.stop() },
       { name: 'pushers', close: () => this.pushers.close() },
+      { name: 'sync', close: () => this.sync.close() }, // typing timeouts, the presence sweeper
       { name: 'appservices', close: () => this.appservices.stop() },
       ...(fedOut ? [{ name: 'federation', close: () => fedOut.close() }] : []),
     ];

@@ -28,9 +28,9 @@ import { Invites } from './invites.js';
 import { QueryServer, RemoteQueries } from './queries.js';
 import { Backfiller } from './backfill.js';
 import { EduReceiver, FederationEdus, type RemoteEduSink } from './edus.js';
-import { loadOrCreateCertificate, type TlsMaterial } from './tls.js';
+import type { TlsMaterial } from './tls.js';
 
-export { tlsListener } from './tls.js';
+export { tlsListener, loadOrCreateCertificate, type TlsMaterial } from './tls.js';
 
 export type { RemoteEduSink } from './edus.js';
 
@@ -128,6 +128,8 @@ export interface FederationServingDeps {
   rooms: Pick<RoomService, 'lookupAlias'>;
   /** Remote typing, presence and receipts go to the sync services. */
   edus: RemoteEduSink;
+  /** The certificate of federation.port, when we serve one (published in our key responses). */
+  tls: TlsMaterial | null;
 }
 
 /** Phase 3: what answers other servers. */
@@ -140,8 +142,7 @@ export class FederationServing {
   readonly tls: TlsMaterial | null;
 
   constructor(deps: FederationServingDeps, out: FederationOutbound, remote: FederationRemote) {
-    const fed = deps.config.federation;
-    this.tls = fed.tls && fed.port !== null ? loadOrCreateCertificate(deps.config, deps.log) : null;
+    this.tls = deps.tls;
     this.edus = new EduReceiver(deps.storage, deps.serverName, out.outbound, deps.edus);
     this.transactions = new TransactionReceiver(deps.storage, deps.clock, deps.log, remote.inbound, out.keyring, this.edus.handlers);
     this.server = new FederationServer(deps.serverName, deps.clock, deps.loader, out.graph);
