@@ -14,22 +14,26 @@ function user(s: TestServer, localpart: string): Requester {
   return { userId, tokenHash: localpart, appserviceId: null, rateLimited: false, isGuest: false };
 }
 
-/** Resolves when B has persisted each of the awaited event ids. */
-function arrivals(B: TestServer) {
-  const waiting = new Map<string, () => void>();
-  const arrived = new Set<string>();
-  B.hs.persister.afterCommit.push((ev) => {
-    arrived.add(ev.pdu.event_id);
-    waiting.get(ev.pdu.event_id)?.();
-  });
-  return (id: string) => (arrived.has(id) ? Promise.resolve() : new Promise<void>((r) => waiting.set(id, r)));
+/** Resolves when B has persisted the awaited event id (woken by B's notifier, as a long-poll of `userId` is). */
+function arrivals(B: TestServer, userId: string) {
+  return async (id: string) => {
+    for (;;) {
+      const round = new AbortController();
+      const woken = B.hs.notifier.wait(userId, 1000, round.signal); // subscribed before looking
+      if (B.hs.storage.events.hasEvent(id)) {
+        round.abort();
+        return;
+      }
+      await woken;
+    }
+  };
 }
 
 const [A, B] = await Promise.all([startServer({ config: CONFIG }), startServer({ config: CONFIG })]);
 try {
   const alice = user(A, 'alice');
   const bob = user(B, 'bob');
-  const arrivedOnB = arrivals(B);
+  const arrivedOnB = arrivals(B, bob.userId);
   const { room_id } = await A.hs.rooms.createRoom(alice, { room_alias_name: 'bench' });
   await B.hs.rooms.join(bob, `#bench:${A.serverName}`);
 

@@ -1,4 +1,6 @@
-// Composition root: opens storage, loads keys and wires the services together.
+// Composition root: opens storage, loads keys and builds every service in dependency order,
+// handing each only the collaborators it uses. Nothing is assigned after construction; an
+// optional feature (federation) is a no-op port when off; shutdown runs in reverse build order.
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -6,25 +8,39 @@ import { createLogger } from './logging.js';
 import type { HomeserverConfig } from './config.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { generateSigningKey, parseSigningKeyFile, formatSigningKeyFile, type SigningKey } from './crypto/index.js';
-import { EventPersister } from './rooms/persist.js';
+import { Metrics } from './metrics.js';
+import type { ListenerStarter } from './listen.js';
+import { EventLoader } from './rooms/event-loader.js';
+import { EventPersister, type AfterCommitListener } from './rooms/persist.js';
 import { RoomService } from './rooms/room-service.js';
-import { Authenticator, type Requester } from './accounts/auth.js';
-import { installAccounts } from './accounts/index.js';
+import { DirectoryService } from './rooms/directory-service.js';
+import { guestKicker } from './rooms/guest-kicker.js';
+import { noRemoteRooms, type RemoteRooms } from './rooms/ports.js';
+import type { Authenticator, Requester } from './accounts/auth.js';
+import { buildAccounts, buildRegistration } from './accounts/index.js';
 import type { AccountService } from './accounts/account-service.js';
 import type { RegistrationFlows } from './accounts/registration-flows.js';
-import type { ProfileService } from './accounts/profile-service.js';
-import type { PushRuleService } from './accounts/push-rules-service.js';
-import { DirectoryService } from './rooms/directory-service.js';
-import { Notifier } from './sync/notifier.js';
-import { Metrics } from './metrics.js';
-import { installSync, type SyncService } from './sync/index.js';
+import { ProfileService } from './accounts/profile-service.js';
+import { PushRuleService } from './accounts/push-rules-service.js';
 import { AccountDataService } from './accounts/account-data.js';
-import { guestKicker } from './accounts/guests.js';
-import { searchIndexer } from './search/search-service.js';
+import { noRemoteProfiles, type RemoteProfiles } from './accounts/ports.js';
+import { Notifier } from './sync/notifier.js';
+import {
+  SyncService, ClientEvents, HistoryVisibility, PresenceService, TypingService, ReceiptService, presenceOnJoin,
+} from './sync/index.js';
+import { noEduSender, type EduSender } from './sync/ports.js';
+import {
+  AppServices, AppServiceRegistrar, loadAppServiceRegistry, appserviceRooms, appserviceUserNamespaces,
+} from './appservice/index.js';
+import { AppServiceQueries } from './appservice/queries.js';
+import {
+  Federation, FederationOutbound, FederationRemote, FederationServing, loadOrCreateCertificate, tlsListener, type RemoteEduSink,
+} from './federation/index.js';
+import { searchIndexer, SearchService } from './search/search-service.js';
 import { PusherService } from './push/pusher-sender.js';
-import { installAppservices, type AppServices } from './appservice/index.js';
-import { installFederation, type Federation } from './federation/index.js';
-import type { JsonObject } from './events/index.js';
+import { buildMedia } from './media/index.js';
+import type { MediaRepository } from './media/media-repository.js';
+import { buildInspector, type Inspector } from './inspector/index.js';
 
 export interface HomeserverOptions {
   clock?: () => number;
@@ -32,32 +48,39 @@ export interface HomeserverOptions {
 }
 
 export class Homeserver {
-  readonly persister: EventPersister;
-  readonly rooms: RoomService;
+  readonly metrics = new Metrics();
+  readonly notifier = new Notifier();
   readonly auth: Authenticator;
   readonly accounts: AccountService;
+  /** Throws 429 M_LIMIT_EXCEEDED when a requester sends too fast. */
+  readonly rateLimit: (r: Requester) => void;
   readonly registration: RegistrationFlows;
-  readonly profiles: ProfileService;
-  readonly directory: DirectoryService;
   readonly pushRules: PushRuleService;
-  readonly notifier = new Notifier();
   /** Account data and room tags (v2_alpha). */
   readonly accountData: AccountDataService;
-  /** Streams, initialSync, history, typing, presence and receipts. */
-  readonly sync: SyncService;
   /** Registered application services and their delivery queues. */
   readonly appservices: AppServices;
   /** HTTP pushers: notifications to push gateways. */
   readonly pushers: PusherService;
-  readonly metrics = new Metrics();
-  /** sha256 of each TLS certificate we serve, published in our key response. */
-  tlsFingerprints: { sha256: string }[] = [];
+  /** The admin inspector's service and live feed. */
+  readonly inspector: Inspector;
+  readonly persister: EventPersister;
+  readonly rooms: RoomService;
+  readonly directory: DirectoryService;
+  readonly profiles: ProfileService;
+  /** Streams, initialSync, history, typing, presence and receipts. */
+  readonly sync: SyncService;
   /** Server-server API: key fetching, inbound/outbound transactions, remote joins (null when disabled). */
   readonly federation: Federation | null;
-  /** Throws 429 M_LIMIT_EXCEEDED when a requester sends too fast (set by installAccounts). */
-  rateLimit: ((r: Requester) => void) | null = null;
-  /** Run in reverse order on close: background senders, listeners, then the database. */
-  private readonly closers: (() => void | Promise<void>)[] = [];
+  /** sha256 of each TLS certificate we serve, published in our key response. */
+  readonly tlsFingerprints: { sha256: string }[];
+  /** Listeners beside the client port (the federation TLS port), started by src/listen.ts. */
+  readonly extraListeners: readonly ListenerStarter[];
+  /** POST /search */
+  readonly search: SearchService;
+  readonly media: MediaRepository;
+  /** Stops what runs in the background, in reverse build order; then the database closes. */
+  private readonly shutdown: { name: string; close: () => void | Promise<void> }[];
 
   constructor(
     readonly config: HomeserverConfig,
@@ -66,65 +89,133 @@ export class Homeserver {
     readonly log: Logger,
     readonly clock: () => number,
   ) {
-    this.accountData = new AccountDataService(storage, this.notifier);
-    this.persister = new EventPersister(storage, config.serverName, signingKey, clock);
-    this.rooms = new RoomService(storage, this.persister, config.serverName, clock);
-    this.auth = new Authenticator(storage);
-    ({ accounts: this.accounts, registration: this.registration, profiles: this.profiles, pushRules: this.pushRules } = installAccounts(this));
-    // Admin rights: the `admins:` list, or a user registered as admin (shared-secret "admin": true).
-    const admins = { has: (userId: string) => config.admins.includes(userId) || storage.users.getUser(userId)?.is_admin === 1 };
-    this.directory = new DirectoryService(storage, this.rooms, this.persister, config.serverName, admins);
-    this.persister.afterCommit.push((ev) => {
-      this.metrics.eventsPersisted.inc({ origin: serverOfSender(ev.pdu.origin, config.serverName), outcome: ev.rejected ? 'rejected' : 'accepted' });
-      this.notifier.notifyUsers(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
-      if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) this.notifier.notifyUsers([ev.pdu.state_key]);
-      this.notifier.notifyRoom(ev.pdu.room_id);
+    const { serverName } = config;
+    const { metrics, notifier } = this;
+    const loader = new EventLoader(storage);
+    // The federation TLS certificate (generated on first start), like the signing key: before anything runs.
+    const fed = config.federation;
+    const tls = fed.enabled && fed.tls && fed.port !== null ? loadOrCreateCertificate(config, log) : null;
+
+    // Application services as data (files and legacy rows), and the lazy user/alias queries.
+    const registry = loadAppServiceRegistry(serverName, config.appServiceConfigFiles, storage);
+    const asQueries = new AppServiceQueries(storage, config, log, registry);
+    const namespaces = appserviceUserNamespaces(registry, asQueries);
+
+    // Accounts: exclusivity of service namespaces and as_token authentication are given, not plugged in.
+    ({ accounts: this.accounts, auth: this.auth, rateLimit: this.rateLimit } = buildAccounts({ config, storage, clock, namespaces, tokens: registry }));
+    this.registration = buildRegistration(config, this.accounts, clock, new AppServiceRegistrar(registry, this.accounts, serverName));
+    this.accountData = new AccountDataService(storage, notifier);
+    this.pushRules = new PushRuleService(storage);
+
+    // Federation, outbound: the client, keyring and queues (the persister's listeners fill them).
+    const fedOut = fed.enabled
+      ? new FederationOutbound({ config, storage, serverName, signingKey, clock, log, metrics })
+      : null;
+    const edus: EduSender = fedOut ? fedOut.edus : noEduSender;
+
+    // Application-service delivery, with the client-event formatter shared with sync.
+    const events = new ClientEvents(storage, loader, clock);
+    const visibility = new HistoryVisibility(storage, loader);
+    this.appservices = new AppServices({
+      storage, serverName, config, log, clock, metrics, notifier, accounts: this.accounts, events, registry, queries: asQueries,
     });
-    this.persister.inTransaction.push(searchIndexer(this));
-    this.persister.afterCommit.push(guestKicker({
-      storage, serverName: config.serverName, contentOf: (id) => this.contentOf(id),
-      leave: (roomId, userId) => void this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: { membership: 'leave' } }),
-      onError: (err) => this.log.warn({ err }, 'could not remove a guest from a room'),
-    }));
-    this.federation = installFederation(this);
-    this.sync = installSync(this);
-    if (this.federation) this.profiles.queryRemote = (userId, field) => this.federation!.queries.remoteProfile(userId, field);
-    this.appservices = installAppservices(this);
-    this.pushers = new PusherService(this);
+
+    // Presence, typing, receipts; pushers and the inspector's feed (all listen to the persister).
+    const presence = new PresenceService(storage, serverName, clock, config, notifier, edus);
+    const typing = new TypingService(storage, serverName, notifier, edus);
+    const receipts = new ReceiptService(storage, clock, notifier, edus);
+    this.pushers = new PusherService(storage, loader, clock, log, events, this.pushRules);
+    this.inspector = buildInspector({ storage, config, appservices: registry, clock });
+
+    // The single write path, with every listener it will ever call.
+    this.persister = new EventPersister(storage, serverName, signingKey, clock, loader, {
+      inTransaction: [
+        searchIndexer(storage),
+        ...(fedOut ? [fedOut.outbound.inTransaction] : []),
+        this.appservices.inTransaction,
+      ],
+      afterCommit: [
+        wakeReaders(storage, metrics, notifier, serverName),
+        guestKicker(storage, serverName, (err) => log.warn({ err }, 'could not remove a guest from a room')),
+        ...(fedOut ? [fedOut.outbound.afterCommit] : []),
+        presenceOnJoin(presence),
+        this.appservices.afterCommit,
+        this.pushers.afterCommit,
+        ...(config.inspector.enabled ? [this.inspector.live.afterCommit] : []),
+      ],
+    });
+
+    // Federation, remote: joins, invites, backfill, alias and profile queries to other servers.
+    const fedRemote = fedOut
+      ? new FederationRemote({ storage, persister: this.persister, serverName, signingKey, clock, log }, fedOut)
+      : null;
+    const remoteRooms: RemoteRooms = fedRemote ? fedRemote.rooms : noRemoteRooms;
+    const remoteProfiles: RemoteProfiles = fedRemote ? fedRemote.profiles : noRemoteProfiles;
+
+    // Rooms and the directory. Admin rights: the `admins:` list, or a user registered as admin.
+    const asRooms = appserviceRooms(registry, asQueries, serverName);
+    this.rooms = new RoomService(storage, this.persister, serverName, clock, remoteRooms, asRooms);
+    const admins = { has: (userId: string) => config.admins.includes(userId) || storage.users.getUser(userId)?.is_admin === 1 };
+    this.directory = new DirectoryService(storage, this.rooms, this.persister, serverName, admins, asRooms);
+    this.profiles = new ProfileService(storage, this.rooms, serverName, remoteProfiles, namespaces, presence);
+
+    this.sync = new SyncService({
+      storage, loader, notifier, metrics, log, accountData: this.accountData, appservices: this.appservices,
+      rooms: this.rooms, remote: remoteRooms, events, visibility, typing, presence, receipts,
+    });
+
+    // Federation, serving: transactions (EDUs to the sync services), the graph, queries, TLS.
+    const eduSink: RemoteEduSink = {
+      setRemoteTyping: (roomId, userId, t) => typing.setRemote(roomId, userId, t),
+      setRemotePresence: (userId, update) => presence.setRemote(userId, update),
+      setRemoteReceipt: (roomId, type, userId, ids, data) => receipts.setRemote(roomId, type, userId, ids, data),
+      localPresence: (userId) => presence.localPresence(userId),
+    };
+    const fedServing = fedOut && fedRemote
+      ? new FederationServing({ config, storage, serverName, clock, log, loader, rooms: this.rooms, edus: eduSink, tls }, fedOut, fedRemote)
+      : null;
+    this.federation = fedOut && fedRemote && fedServing ? new Federation(fedOut, fedRemote, fedServing) : null;
+    this.tlsFingerprints = tls ? [{ sha256: tls.fingerprint }] : [];
+    this.extraListeners = tls ? [tlsListener(tls, config)] : [];
+
+    this.search = new SearchService(storage, events, visibility);
+    const media = buildMedia({ config, storage, serverName, signingKey, clock, log, peers: fedOut ? fedOut.client.peers : null });
+    this.media = media.repository;
+
+    this.shutdown = [
+      { name: 'media', close: media.close },
+      { name: 'inspector', close: () => this.inspector.live.stop() },
+      { name: 'pushers', close: () => this.pushers.close() },
+      { name: 'sync', close: () => this.sync.close() }, // typing timeouts, the presence sweeper
+      { name: 'appservices', close: () => this.appservices.stop() },
+      ...(fedOut ? [{ name: 'federation', close: () => fedOut.close() }] : []),
+    ];
   }
 
   get serverName(): string {
     return this.config.serverName;
   }
 
-  onClose(fn: () => void | Promise<void>): void {
-    this.closers.push(fn);
-  }
-
   async close(): Promise<void> {
-    for (const fn of this.closers.reverse()) {
+    for (const { name, close } of this.shutdown.splice(0)) {
       try {
-        await fn();
+        await close();
       } catch (err) {
-        this.log.error({ err }, 'error while shutting down');
+        this.log.error({ err, component: name }, 'error while shutting down');
       }
     }
-    this.closers.length = 0;
     this.storage.close();
-  }
-
-  /** Membership of a user in a room's current state, or null. */
-  membership(roomId: string, userId: string): string | null {
-    return this.storage.state.membershipOf(roomId, userId);
-  }
-
-  contentOf(eventId: string): JsonObject | undefined {
-    return this.persister.loader.pdu(eventId)?.content as JsonObject | undefined;
   }
 }
 
-function serverOfSender(origin: string, us: string): string {
-  return origin === us ? 'local' : 'remote';
+/** After each commit: count it, and wake the long-polls that may now see it. */
+function wakeReaders(storage: Storage, metrics: Metrics, notifier: Notifier, serverName: string): AfterCommitListener {
+  return (ev) => {
+    metrics.eventsPersisted.inc({ origin: ev.pdu.origin === serverName ? 'local' : 'remote', outcome: ev.rejected ? 'rejected' : 'accepted' });
+    notifier.notifyUsers(storage.state.membersWith(ev.pdu.room_id, 'join'));
+    if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) notifier.notifyUsers([ev.pdu.state_key]);
+    notifier.notifyRoom(ev.pdu.room_id);
+  };
 }
 
 export { createLogger } from './logging.js';

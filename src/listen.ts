@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import type { Homeserver } from './homeserver.js';
-import { startMetricsListener } from './metrics.js';
+import type { HomeserverConfig } from './config.js';
+import { startMetricsListener, type Metrics } from './metrics.js';
 
 export interface Listeners {
   urls: string[];
@@ -12,9 +12,15 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
-/** Extra listeners (the federation TLS port) register themselves here. */
-export type ListenerStarter = (hs: Homeserver, app: FastifyInstance) => Promise<{ url: string; close: () => Promise<void> } | null>;
-export const extraListeners: ListenerStarter[] = [];
+/** A listener beside the client port (the federation TLS port), serving the same app. */
+export type ListenerStarter = (app: FastifyInstance) => Promise<{ url: string; close: () => Promise<void> } | null>;
+
+/** What listening needs: the addresses, the metrics, and the extra listeners the composition root made. */
+export interface ListenDeps {
+  config: Pick<HomeserverConfig, 'bindAddress' | 'port' | 'metricsEnabled' | 'metricsPort' | 'metricsBindAddress'>;
+  metrics: Metrics;
+  extraListeners: readonly ListenerStarter[];
+}
 
 /** In-flight requests get this long to finish on shutdown; then the remaining sockets are cut. */
 const CLOSE_GRACE_MS = 5000;
@@ -33,13 +39,13 @@ async function closeWithin(app: FastifyInstance, ms: number): Promise<void> {
   }
 }
 
-export async function startListeners(hs: Homeserver, app: FastifyInstance): Promise<Listeners> {
+export async function startListeners(hs: ListenDeps, app: FastifyInstance): Promise<Listeners> {
   await app.listen({ host: hs.config.bindAddress, port: hs.config.port });
   const port = (app.server.address() as AddressInfo).port;
   const urls = [`http://${hs.config.bindAddress}:${port}`];
   const closers: (() => Promise<void>)[] = [() => closeWithin(app, CLOSE_GRACE_MS)];
-  for (const start of extraListeners) {
-    const l = await start(hs, app);
+  for (const start of hs.extraListeners) {
+    const l = await start(app);
     if (l) {
       urls.push(l.url);
       closers.push(l.close);

@@ -51,8 +51,6 @@ export interface RunningHomeserver {
   homeserver: Homeserver;
 }
 
-let userCounter = 0;
-
 export async function startHomeserver(opts: StartHomeserverOptions = {}): Promise<RunningHomeserver> {
   const port = opts.port ?? (await freeLoopbackPort());
   const serverName = opts.serverName ?? `localhost:${port}`;
@@ -85,6 +83,7 @@ export async function startHomeserver(opts: StartHomeserverOptions = {}): Promis
     const url = `http://127.0.0.1:${listeners.port}`;
     const server = hs;
     let stopped = false;
+    let userCounter = 0;
     return {
       url,
       serverName,

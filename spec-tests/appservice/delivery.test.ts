@@ -127,7 +127,7 @@ t.test('an invite to an unknown user in a namespace asks the service first', asy
   t.equal((await alice.post(`/rooms/${enc(room)}/invite`, { user_id: target })).status, 200);
   t.same(receiver.queries, [{ kind: 'users', id: target, path: `/users/${encodeURIComponent(target)}` }]);
   t.ok(server.hs.storage.users.getUser(target), 'the service registered the user while asked');
-  t.equal(server.hs.membership(room, target), 'invite');
+  t.equal(server.hs.storage.state.membershipOf(room, target), 'invite');
   const profile = await http(server.url, 'GET', `/_matrix/client/api/v1/profile/${enc(target)}/displayname`);
   t.equal(profile.status, 200);
 });

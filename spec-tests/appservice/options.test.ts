@@ -115,7 +115,7 @@ t.test('directory aliases: exclusive namespaces are reserved, a service stays in
   t.equal(masq.status, 200, 'v1 registration accepts "username" too');
   const asDave = await http(server.url, 'POST', `/_matrix/client/api/v1/join/${enc(room)}?access_token=irc-as&user_id=${enc(`@irc_dave:${sn}`)}`, { body: {} });
   t.equal(asDave.status, 200);
-  t.equal(server.hs.membership(room, `@irc_dave:${sn}`), 'join');
+  t.equal(server.hs.storage.state.membershipOf(room, `@irc_dave:${sn}`), 'join');
 });
 
 t.test('the 2015 HTTP registration answers a bad body with a 400, never a 500', async (t) => {

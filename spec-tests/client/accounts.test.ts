@@ -4,7 +4,7 @@ import t from 'tap';
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { startServer, http, Client, type TestServer } from '../helpers/server.js';
-import { exclusive } from '../../src/errors.js';
+import { parseRegistration } from '../../src/appservice/registration.js';
 
 const V1 = '/_matrix/client/api/v1';
 const V2 = '/_matrix/client/v2_alpha';
@@ -90,20 +90,22 @@ t.test('a missing or unknown registration type and a missing password are 400', 
 });
 
 t.test('user ids reserved by an application service are refused with M_EXCLUSIVE', async (t) => {
-  // The appservice module installs this check; here its contract is exercised directly.
-  server.hs.accounts.exclusiveUserCheck = (userId) => {
-    if (/^@irc_/.test(userId)) throw exclusive('This user ID is reserved by an application service.');
-  };
-  t.teardown(() => {
-    server.hs.accounts.exclusiveUserCheck = null;
-  });
-  const res = await register({ type: 'm.login.password', user: 'irc_carol', password: 'pw' });
+  // A server with a service whose namespace claims @irc_* exclusively (added at run time, as the
+  // test kit's registerAppService and the legacy HTTP registration do).
+  const s = await startServer();
+  t.teardown(() => s.close());
+  s.hs.appservices.add(parseRegistration({
+    id: 'irc', url: 'http://127.0.0.1:9', as_token: 'as-token-irc', hs_token: 'hs-token-irc', sender_localpart: 'ircbot',
+    namespaces: { users: [{ regex: '@irc_.*', exclusive: true }], aliases: [], rooms: [] },
+  }, 'test registration'));
+  const reg = (body: unknown) => http(s.url, 'POST', `${V1}/register`, { body });
+  const res = await reg({ type: 'm.login.password', user: 'irc_carol', password: 'pw' });
   t.equal(res.status, 400);
   t.equal(res.body.errcode, 'M_EXCLUSIVE');
-  const v2 = await registerV2('irc_dave', 'pw');
+  const v2 = await registerV2('irc_dave', 'pw', s.url);
   t.equal(v2.status, 400);
   t.equal(v2.body.errcode, 'M_EXCLUSIVE');
-  t.equal((await register({ type: 'm.login.password', user: 'carol', password: 'pw' })).status, 200);
+  t.equal((await reg({ type: 'm.login.password', user: 'carol', password: 'pw' })).status, 200);
 });
 
 t.test('shared-secret registration needs the right HMAC-SHA1 over the user', async (t) => {
@@ -190,10 +192,10 @@ t.test('logout invalidates only the token it was called with', async (t) => {
   t.equal((await whoami(b)).status, 200);
 });
 
-async function registerV2(username: string, password: string) {
-  const first = await http(server.url, 'POST', `${V2}/register`, { body: { username, password } });
+async function registerV2(username: string, password: string, url = server.url) {
+  const first = await http(url, 'POST', `${V2}/register`, { body: { username, password } });
   if (first.status !== 401) return first;
-  return http(server.url, 'POST', `${V2}/register`, {
+  return http(url, 'POST', `${V2}/register`, {
     body: { username, password, auth: { type: 'm.login.dummy', session: first.body.session } },
   });
 }

@@ -164,7 +164,7 @@ t.test('a curl-style POST without Content-Type is read as JSON', async (t) => {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
   });
   t.equal(form.status, 200, 'what curl -d sends');
-  t.same(server.hs.contentOf(form.body.event_id), { note: '71', velocity: 68, state: 'on', channel: 1, midi_ts: 374023441 });
+  t.same(server.hs.persister.loader.pdu(form.body.event_id)?.content, { note: '71', velocity: 68, state: 'on', channel: 1, midi_ts: 374023441 });
 });
 
 t.test('malformed JSON is 400 M_NOT_JSON; an unknown path is 404 M_UNRECOGNIZED', async (t) => {

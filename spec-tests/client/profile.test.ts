@@ -86,8 +86,8 @@ t.test('a new display name is re-sent as a join event into every joined room, no
   t.same(await memberContent(alice, r2, dave.userId!), { membership: 'join', displayname: 'Dave the Brave', avatar_url: 'mxc://x/dave' },
     'other members see it too');
   const leftState = server.hs.storage.state.currentStateEventId(left, 'm.room.member', dave.userId!)!;
-  t.equal(server.hs.contentOf(leftState)?.membership, 'leave', 'the room left is untouched');
-  t.equal(server.hs.contentOf(leftState)?.displayname, undefined);
+  t.equal(server.hs.persister.loader.pdu(leftState)?.content?.membership, 'leave', 'the room left is untouched');
+  t.equal(server.hs.persister.loader.pdu(leftState)?.content?.displayname, undefined);
 });
 
 t.test('a join after a profile change carries the new profile', async (t) => {

@@ -30,7 +30,7 @@ t.test('an event with unknown prev_events is completed with get_missing_events, 
   t.ok(ids.slice(1).every(onB), 'the ten events before it came from get_missing_events');
   t.notOk(B.hs.storage.events.hasEvent(ids[0]!), 'the eleventh-last was beyond its limit');
   t.ok(B.hs.storage.events.backwardExtremities(roomId).includes(ids[0]!), 'and is remembered as a gap in the history');
-  t.equal(B.hs.membership(roomId, alice.userId!), 'join', 'state fetched with /state keeps the room intact');
+  t.equal(B.hs.storage.state.membershipOf(roomId, alice.userId!), 'join', 'state fetched with /state keeps the room intact');
 
   // Backfill (what /messages does at the start of our copy of a room) fills the gap.
   t.ok((await B.hs.federation!.backfill(roomId, 10)) >= 1);
@@ -45,9 +45,9 @@ t.test('a withdrawn invite reaches the invitee even though its server may not re
   const { body } = await alice.post('/createRoom', { visibility: 'private' });
   const roomId: string = body.room_id;
   t.equal((await alice.post(`/rooms/${enc(roomId)}/invite`, { user_id: bob.userId })).status, 200);
-  t.equal(B.hs.membership(roomId, bob.userId!), 'invite');
+  t.equal(B.hs.storage.state.membershipOf(roomId, bob.userId!), 'invite');
   await alice.put(`/rooms/${enc(roomId)}/state/m.room.topic`, { topic: 'B has not seen this' });
   t.equal((await alice.post(`/rooms/${enc(roomId)}/kick`, { user_id: bob.userId })).status, 200);
-  await waitFor(() => B.hs.membership(roomId, bob.userId!) === 'leave', 'the withdrawn invite on B');
+  await waitFor(() => B.hs.storage.state.membershipOf(roomId, bob.userId!) === 'leave', 'the withdrawn invite on B');
   t.equal((await bob.post(`/join/${enc(roomId)}`, {})).status, 403, 'bob can no longer join');
 });

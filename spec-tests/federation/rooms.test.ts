@@ -40,7 +40,7 @@ t.test('a user on another server joins by alias; messages and state cross both w
   );
 
   await bob.post(`/rooms/${enc(roomId)}/leave`, {});
-  await waitFor(() => A.hs.membership(roomId, bob.userId!) === 'leave', 'the leave on A');
+  await waitFor(() => A.hs.storage.state.membershipOf(roomId, bob.userId!) === 'leave', 'the leave on A');
   await alice.put(`/rooms/${enc(roomId)}/send/m.room.message/a2`, { msgtype: 'm.text', body: 'after bob left' });
   t.same(A.hs.federation!.outbound.destinationsFor({ room_id: roomId, type: 'm.room.message' } as any), [], 'A stops sending to B');
 });
@@ -71,7 +71,7 @@ t.test('inviting a user on another server: the invitee sees the invite and joins
 
   const joined = await bob.post(`/join/${enc(roomId)}`, {});
   t.equal(joined.status, 200);
-  await waitFor(() => A.hs.membership(roomId, bob.userId!) === 'join', 'the join on A');
+  await waitFor(() => A.hs.storage.state.membershipOf(roomId, bob.userId!) === 'join', 'the join on A');
   const sent = await bob.put(`/rooms/${enc(roomId)}/send/m.room.message/1`, { msgtype: 'm.text', body: 'thanks for the invite' });
   await waitFor(() => A.hs.storage.events.getEvent(sent.body.event_id), "B's message on A");
 });

@@ -43,7 +43,7 @@ t.test('?user_id= naming a user of another server or an unregistered user is 403
     t.equal(send.body.errcode, 'M_FORBIDDEN');
     const state = await bot.req('PUT', `/_matrix/client/api/v1/rooms/${enc(room)}/state/m.room.member/${enc(who)}${asUser(who)}`, { membership: 'join' });
     t.equal(state.status, 403, `membership state as ${what}`);
-    t.equal(A.hs.membership(room, who), null, `A stores no membership for ${what}`);
+    t.equal(A.hs.storage.state.membershipOf(room, who), null, `A stores no membership for ${what}`);
   }
   t.equal(A.hs.storage.users.getUser(nobody), undefined, 'no account was minted on use');
 
@@ -51,7 +51,7 @@ t.test('?user_id= naming a user of another server or an unregistered user is 403
   await alice.put(`/rooms/${enc(room)}/send/m.room.message/marker`, { msgtype: 'm.text', body: 'marker' });
   const seen = await readEventsUntil(bob, bobSync.body.end, (evs) => messageBodies(evs).includes('marker'), 'the marker on B');
   t.notOk(seen.events.some((e) => e.user_id === ghost || e.user_id === nobody || e.state_key === ghost), 'nothing federated');
-  t.equal(B.hs.membership(room, ghost), null, 'B stores no membership for its own user');
+  t.equal(B.hs.storage.state.membershipOf(room, ghost), null, 'B stores no membership for its own user');
   const history = await alice.get(`/rooms/${enc(room)}/messages?dir=b&limit=100`);
   t.notOk(history.body.chunk.some((e: any) => e.user_id === ghost || e.user_id === nobody), 'A stored no event');
 
@@ -61,5 +61,5 @@ t.test('?user_id= naming a user of another server or an unregistered user is 403
   t.equal(regd.status, 200);
   const carol = `@irc_carol:${A.serverName}`;
   t.equal((await bot.req('POST', `/_matrix/client/api/v1/join/${enc(room)}${asUser(carol)}`, {})).status, 200, 'a registered virtual user');
-  t.equal(A.hs.membership(room, carol), 'join');
+  t.equal(A.hs.storage.state.membershipOf(room, carol), 'join');
 });

@@ -66,7 +66,7 @@ t.test('an invite to an unreachable server after creation leaves a complete room
   t.equal(pl.status, 200, 'power levels exist');
   t.equal(pl.body.users[alice.userId!], 100, 'the creator has power 100');
   t.equal((await alice.get(`/rooms/${enc(roomId)}/state/m.room.join_rules`)).body.join_rule, 'invite');
-  t.equal(server.hs.membership(roomId, bob.userId!), 'invite', 'the other invite was still sent');
+  t.equal(server.hs.storage.state.membershipOf(roomId, bob.userId!), 'invite', 'the other invite was still sent');
   const dir = await http(server.url, 'GET', `/_matrix/client/api/v1/directory/room/${enc(`#partial:${sn}`)}`);
   t.equal(dir.body.room_id, roomId);
 

@@ -121,7 +121,7 @@ t.test('invalid UTF-8 in a body is 400 M_NOT_JSON and nothing is stored', async 
     rawBody: Buffer.from('{"msgtype":"m.text","body":"h\u00e9 \u2603 \ud83d\ude00"}'), headers: { 'content-type': 'application/x-www-form-urlencoded' },
   });
   t.equal(ok.status, 200, 'valid UTF-8 is accepted as JSON under any Content-Type');
-  t.equal(server.hs.contentOf(ok.body.event_id)?.body, 'h\u00e9 \u2603 \ud83d\ude00', 'stored exactly as sent');
+  t.equal(server.hs.persister.loader.pdu(ok.body.event_id)?.content?.body, 'h\u00e9 \u2603 \ud83d\ude00', 'stored exactly as sent');
 });
 
 t.test('a database file that is not SQLite stops start-up with one line naming the file', async (t) => {

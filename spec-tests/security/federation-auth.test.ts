@@ -122,7 +122,7 @@ t.test('a PDU at depth 2^53-1 no longer wedges the room; depths above the cap, n
   // B (which holds the deep event too) takes our capped event, and bob can still leave.
   await waitFor(async () => messageBodies((await bob.get(`/rooms/${enc(roomId)}/messages?dir=b&limit=20`)).body.chunk).includes('not wedged'), 'bob receives alice');
   t.equal((await bob.post(`/rooms/${enc(roomId)}/leave`, {})).status, 200);
-  await waitFor(() => A.hs.membership(roomId, bob.userId!) === 'leave', "bob's leave on A");
+  await waitFor(() => A.hs.storage.state.membershipOf(roomId, bob.userId!) === 'leave', "bob's leave on A");
 });
 
 t.test('event ids must name their origin: a powerless peer user cannot redact others through foreign ids', async (t) => {
@@ -187,7 +187,7 @@ t.test('the same id and create rules hold on send_join and invite', async (t) =>
     t.equal(res.status, 403, `send_join with ${name}: ${res.text.slice(0, 200)}`);
     t.equal(res.body.errcode, 'M_FORBIDDEN');
   }
-  t.notOk(A.hs.membership(roomId, carol), 'carol is not in the room');
+  t.notOk(A.hs.storage.state.membershipOf(roomId, carol), 'carol is not in the room');
 
   // An invite for alice whose event id names A (so looks like A's own) is refused.
   const invite = forge(B, {

@@ -86,7 +86,7 @@ t.test("a peer's over-long presence and profile are not taken", async (t) => {
   const bob = await Client.register(B, 'bob');
   const room = (await alice.post('/createRoom', { room_alias_name: 'big' })).body.room_id as string;
   t.equal((await bob.post(`/join/${enc(`#big:${A.serverName}`)}`)).status, 200);
-  await waitFor(() => A.hs.membership(room, bob.userId!) === 'join', "bob's join on A");
+  await waitFor(() => A.hs.storage.state.membershipOf(room, bob.userId!) === 'join', "bob's join on A");
 
   const push = (status_msg: string) => ({
     origin: B.serverName, origin_server_ts: Date.now(), pdus: [],
@@ -116,8 +116,8 @@ t.test("a peer's event over 65,536 bytes is refused and not stored; one just und
   const bob = await Client.register(B, 'bob');
   const room = (await alice.post('/createRoom', { room_alias_name: 'pdu' })).body.room_id as string;
   t.equal((await bob.post(`/join/${enc(`#pdu:${A.serverName}`)}`)).status, 200);
-  await waitFor(() => A.hs.membership(room, bob.userId!) === 'join', "bob's join on A");
-  await waitFor(() => B.hs.membership(room, bob.userId!) === 'join', "bob's join on B");
+  await waitFor(() => A.hs.storage.state.membershipOf(room, bob.userId!) === 'join', "bob's join on A");
+  await waitFor(() => B.hs.storage.state.membershipOf(room, bob.userId!) === 'join', "bob's join on B");
 
   // B's server signs what it likes: an event from bob whose content it grows past the limit.
   const withBody = (body: string): Pdu => {

@@ -72,7 +72,7 @@ t.test("a peer server's presence poll is answered only for users it shares a roo
   await admin.put(`/presence/${enc(admin.userId!)}/status`, { presence: 'online', status_msg: 'admin secret' });
   const room = (await carol.post('/createRoom', { room_alias_name: 'poll' })).body.room_id as string;
   t.equal((await bob.post(`/join/${enc(`#poll:${A.serverName}`)}`)).status, 200);
-  await waitFor(() => A.hs.membership(room, bob.userId!) === 'join', "bob's join on A");
+  await waitFor(() => A.hs.storage.state.membershipOf(room, bob.userId!) === 'join', "bob's join on A");
 
   const poll = await signedRequest(B, A, 'PUT', '/_matrix/federation/v1/send/poll-1/', {
     body: { origin: B.serverName, origin_server_ts: Date.now(), pdus: [], edus: [{ edu_type: 'm.presence', content: { poll: [admin.userId, carol.userId] } }] },

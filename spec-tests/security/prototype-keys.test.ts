@@ -50,7 +50,7 @@ t.test('prototype keys through every keyed endpoint stay data: initialSync, /eve
   const bob = await Client.register(B, 'bob');
   const room = (await alice.post('/createRoom', { room_alias_name: 'keys', visibility: 'public' })).body.room_id as string;
   t.equal((await bob.post(`/join/${enc(`#keys:${A.serverName}`)}`)).status, 200, 'bob on B joins');
-  await waitFor(() => A.hs.membership(room, bob.userId!) === 'join', "bob's join on A");
+  await waitFor(() => A.hs.storage.state.membershipOf(room, bob.userId!) === 'join', "bob's join on A");
   const msg = (await alice.post(`/rooms/${enc(room)}/send/m.room.message`, { msgtype: 'm.text', body: 'read me' })).body.event_id as string;
   await waitFor(() => B.hs.storage.events.getEvent(msg), 'the message on B');
   const fromA = (await alice.get('/initialSync?limit=0')).body.end as string;

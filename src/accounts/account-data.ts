@@ -2,7 +2,7 @@
 // delivered through /sync, /events and initialSync. Tags are the room's "m.tag" account data.
 import type { Storage } from '../storage/index.js';
 import type { AccountDataRow } from '../storage/account-data.js';
-import type { Notifier } from '../sync/notifier.js';
+import type { UserWaker } from './ports.js';
 import type { JsonObject } from '../events/index.js';
 import { MatrixError, badJson, forbidden } from '../errors.js';
 
@@ -37,7 +37,7 @@ function contentJson(content: unknown): string {
 }
 
 export class AccountDataService {
-  constructor(private readonly storage: Storage, private readonly notifier: Notifier) {}
+  constructor(private readonly storage: Storage, private readonly notifier: UserWaker) {}
 
   private own(requester: string, userId: string): void {
     if (requester !== userId) throw forbidden('Cannot access account data for other users');

@@ -5,6 +5,7 @@ import { randomString } from '../events/index.js';
 import type { PasswordHasher } from './passwords.js';
 import type { LoginLimiter } from './rate-limit.js';
 import { newAccessToken, tokenHash } from './tokens.js';
+import type { UserNamespaces } from './ports.js';
 
 export interface Session {
   user_id: string;
@@ -18,9 +19,6 @@ const MAX_PASSWORD_LENGTH = 1024;
 
 /** Registration, login and sessions of local users. */
 export class AccountService {
-  /** Set by appservice/: throws 400 M_EXCLUSIVE when a user id is reserved by a service. */
-  exclusiveUserCheck: ((userId: string) => void) | null = null;
-
   constructor(
     private readonly storage: Storage,
     private readonly serverName: string,
@@ -28,6 +26,8 @@ export class AccountService {
     private readonly sharedSecret: string | null,
     private readonly clock: () => number,
     private readonly passwords: { hasher: PasswordHasher; failedLogins: LoginLimiter },
+    /** Application-service namespaces: a user id a service claims exclusively is refused (M_EXCLUSIVE). */
+    private readonly namespaces: UserNamespaces,
   ) {}
 
   userIdFor(localpart: string): string {
@@ -46,7 +46,7 @@ export class AccountService {
     }
     const userId = this.userIdFor(lp);
     if (userId.length > 255) throw new MatrixError(400, 'M_INVALID_USERNAME', 'User ID is too long');
-    if (opts.checkExclusive !== false) this.exclusiveUserCheck?.(userId);
+    if (opts.checkExclusive !== false) this.namespaces.checkUserNotExclusive(userId);
     if (this.storage.users.findUserCaseInsensitive(userId)) throw userInUse();
     return userId;
   }

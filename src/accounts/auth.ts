@@ -39,16 +39,14 @@ export function accessTokenOf(req: FastifyRequest): string | undefined {
 }
 
 export class Authenticator {
-  appservices: AppServiceTokens | null = null;
-
-  constructor(private readonly storage: Storage) {}
+  constructor(private readonly storage: Storage, private readonly appservices: AppServiceTokens) {}
 
   /** Resolves the requester or throws 401 M_MISSING_TOKEN / M_UNKNOWN_TOKEN / 403 for masquerading. */
   authenticate(req: FastifyRequest): Requester {
     const token = accessTokenOf(req);
     if (!token) throw missingToken();
     const hash = tokenHash(token);
-    const as = this.appservices?.byAsToken(token);
+    const as = this.appservices.byAsToken(token);
     if (as) {
       const q = (req.query as Record<string, unknown> | undefined)?.user_id;
       const userId = typeof q === 'string' && q !== '' ? q : as.senderUserId;

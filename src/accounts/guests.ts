@@ -63,36 +63,3 @@ export function guestsCanJoin(storage: Storage, contentOf: (eventId: string) => 
   const id = storage.state.currentStateEventId(roomId, 'm.room.guest_access', '');
   return (id ? contentOf(id)?.guest_access : undefined) === 'can_join';
 }
-
-export interface GuestKickerDeps {
-  storage: Storage;
-  serverName: string;
-  contentOf: (eventId: string) => Record<string, unknown> | undefined;
-  /** Sends the guest's own leave event (no power needed to leave). */
-  leave: (roomId: string, userId: string) => void;
-  onError: (err: unknown) => void;
-}
-
-/**
- * When a room stops allowing guests (m.room.guest_access other than can_join, sent here or over
- * federation), our guests in it leave, as Synapse 0.12 did.
- */
-export function guestKicker(deps: GuestKickerDeps): (ev: { pdu: { type: string; state_key?: string; room_id: string; content: Record<string, unknown> }; rejected: string | null; outlier: boolean }) => void {
-  return (ev) => {
-    if (ev.pdu.type !== 'm.room.guest_access' || ev.pdu.state_key !== '' || ev.rejected || ev.outlier) return;
-    const roomId = ev.pdu.room_id;
-    if (guestsCanJoin(deps.storage, deps.contentOf, roomId)) return;
-    const guests = deps.storage.state.membersWith(roomId, 'join').filter((u) => u.endsWith(`:${deps.serverName}`) && deps.storage.users.getUser(u)?.is_guest === 1);
-    if (guests.length === 0) return;
-    // After the current commit: a new event must not be persisted from inside another's hooks.
-    setImmediate(() => {
-      for (const u of guests) {
-        try {
-          if (deps.storage.state.membershipOf(roomId, u) === 'join') deps.leave(roomId, u);
-        } catch (err) {
-          deps.onError(err);
-        }
-      }
-    });
-  };
-}

@@ -7,6 +7,11 @@ export interface ProfileAnnouncer {
   announceProfile(userId: string, roomId: string): void;
 }
 
+/** Told after a user's profile changed (sync/'s presence re-announces it). */
+export interface ProfileListener {
+  profileChanged(userId: string): void;
+}
+
 /** Wakes a user's waiting long-polls (sync/'s Notifier implements it). */
 export interface UserWaker {
   notifyUsers(userIds: Iterable<string>): void;

@@ -1,5 +1,5 @@
 import type { Storage } from '../storage/index.js';
-import type { RoomService } from '../rooms/room-service.js';
+import type { ProfileAnnouncer, ProfileListener, RemoteProfiles, UserNamespaces } from './ports.js';
 import type { Requester } from './auth.js';
 import { isValidUserId, serverOf, type JsonObject } from '../events/index.js';
 import { MatrixError, forbidden, invalidParam, notFound } from '../errors.js';
@@ -17,24 +17,27 @@ export type ProfileField = 'displayname' | 'avatar_url';
 
 /** Display names and avatars; a change is re-announced in every room the user is in. */
 export class ProfileService {
-  /** Set by federation: a remote user's profile, or null. */
-  queryRemote: ((userId: string, field?: ProfileField) => Promise<JsonObject | null>) | null = null;
-  /** Set by appservice/: may create an unknown user in a service's namespace (true if it now exists). */
-  queryAppserviceUser: ((userId: string) => Promise<boolean>) | null = null;
-
-  /** Told after a profile change (sync/ re-announces the user's presence, as Synapse 0.12 did). */
-  readonly changed: ((userId: string) => void)[] = [];
-
-  constructor(private readonly storage: Storage, private readonly rooms: RoomService, private readonly serverName: string) {}
+  constructor(
+    private readonly storage: Storage,
+    /** Re-announces a changed profile in a room (rooms/). */
+    private readonly rooms: ProfileAnnouncer,
+    private readonly serverName: string,
+    /** A remote user's profile over federation (noRemoteProfiles when it is off). */
+    private readonly remote: RemoteProfiles,
+    /** May create an unknown user in an application service's namespace. */
+    private readonly namespaces: UserNamespaces,
+    /** Told after a profile change (sync/ re-announces the user's presence, as Synapse 0.12 did). */
+    private readonly changed: ProfileListener,
+  ) {}
 
   async get(userId: string, field?: ProfileField): Promise<JsonObject> {
     if (!isValidUserId(userId)) throw invalidParam('Invalid user id');
     if (serverOf(userId) !== this.serverName) {
-      const remote = this.queryRemote ? await this.queryRemote(userId, field) : null;
+      const remote = await this.remote.query(userId, field);
       if (!remote) throw notFound('Profile not found');
       return field ? { [field]: remoteField(remote, field) } : { displayname: remoteField(remote, 'displayname'), avatar_url: remoteField(remote, 'avatar_url') };
     }
-    if (!this.storage.users.getUser(userId) && !(this.queryAppserviceUser && (await this.queryAppserviceUser(userId)))) {
+    if (!this.storage.users.getUser(userId) && !(await this.namespaces.queryUser(userId))) {
       throw notFound('User not found');
     }
     const p = this.storage.users.getProfile(userId);
@@ -57,6 +60,6 @@ export class ProfileService {
         // A room where the user may no longer send (e.g. banned meanwhile) keeps the old profile.
       }
     }
-    for (const fn of this.changed) fn(userId);
+    this.changed.profileChanged(userId);
   }
 }

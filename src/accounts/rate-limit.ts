@@ -1,4 +1,3 @@
-import type { Requester } from './auth.js';
 import { limitExceeded } from '../errors.js';
 
 /** Token buckets by key: `burst` tokens, refilled at `perSecond`. */
@@ -51,7 +50,7 @@ export class RateLimiter {
   }
 
   /** Takes one token or throws 429 M_LIMIT_EXCEEDED with retry_after_ms. */
-  check(r: Requester): void {
+  check(r: { userId: string; rateLimited: boolean }): void {
     if (r.rateLimited) this.buckets.take(r.userId);
   }
 }

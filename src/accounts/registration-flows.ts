@@ -4,8 +4,13 @@ import { MatrixError } from '../errors.js';
 import type { AccountService, Session } from './account-service.js';
 import { noCaptcha, type CaptchaVerifier } from './recaptcha.js';
 
-/** A v1 registration type: `POST /register {"type": ...}`. Application services add their own. */
+/** A v1 registration type: `POST /register {"type": ...}`. */
 export type RegistrationHandler = (body: Record<string, unknown>, req: FastifyRequest) => Promise<Session>;
+
+/** Registration of a user by an application service with its as_token (appservice/ implements it). */
+export interface AppserviceRegistrar {
+  register(req: FastifyRequest, localpart: unknown): Promise<Session>;
+}
 
 const SESSION_TTL_MS = 10 * 60 * 1000;
 
@@ -14,14 +19,14 @@ const SESSION_TTL_MS = 10 * 60 * 1000;
  * (a first call answers 401 with a session; the second completes m.login.dummy).
  */
 export class RegistrationFlows {
-  readonly v1Types = new Map<string, RegistrationHandler>();
-  /** Set by appservice/: registration with an as_token on the v2_alpha endpoint. */
-  v2AppserviceHandler: RegistrationHandler | null = null;
+  private readonly v1Types = new Map<string, RegistrationHandler>();
   private readonly sessions = new Map<string, { at: number; completed: Set<string> }>();
 
   constructor(
     private readonly accounts: AccountService,
     private readonly clock: () => number,
+    /** m.login.application_service (v1) and as_token registration on v2_alpha. */
+    private readonly appservices: AppserviceRegistrar,
     private readonly captcha: CaptchaVerifier = noCaptcha,
     private readonly captchaRequired = false,
   ) {
@@ -29,6 +34,7 @@ export class RegistrationFlows {
     this.v1Types.set('org.matrix.login.shared_secret', (b) =>
       accounts.registerWithSharedSecret(b.user, b.password, b.mac, b.admin === true),
     );
+    this.v1Types.set('m.login.application_service', (b, req) => appservices.register(req, b.user ?? b.username));
   }
 
   async registerV1(body: Record<string, unknown>, req: FastifyRequest): Promise<Session> {
@@ -45,7 +51,7 @@ export class RegistrationFlows {
    * recorded in the session even when no flow needs it.
    */
   async registerV2(body: Record<string, unknown>, req: FastifyRequest, hasAccessToken: boolean): Promise<Session | { status: 401; body: object }> {
-    if (hasAccessToken && this.v2AppserviceHandler) return this.v2AppserviceHandler(body, req);
+    if (hasAccessToken) return this.appservices.register(req, body.username ?? body.user);
     this.accounts.checkOpenRegistration(body.password);
     const auth = body.auth as Record<string, unknown> | undefined;
     this.expireSessions();

@@ -2,9 +2,18 @@
 // exclusivity, the durable push queue and lazy user/alias queries.
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { Homeserver } from '../homeserver.js';
+import type { Logger } from 'pino';
+import type { Storage } from '../storage/index.js';
+import type { HomeserverConfig } from '../config.js';
+import type { Metrics } from '../metrics.js';
 import { accessTokenOf, type Requester } from '../accounts/auth.js';
-import type { Session } from '../accounts/account-service.js';
+import type { AccountService, Session } from '../accounts/account-service.js';
+import type { UserNamespaces, UserWaker } from '../accounts/ports.js';
+import type { AppserviceRegistrar } from '../accounts/registration-flows.js';
+import type { AppserviceRooms } from '../rooms/ports.js';
+import type { AfterCommitListener, InTransactionListener } from '../rooms/persist.js';
+import type { AppserviceView } from '../sync/ports.js';
+import type { ClientEvents } from '../sync/client-events.js';
 import { MatrixError, exclusive, unknownToken } from '../errors.js';
 import { serverOf } from '../events/index.js';
 import { loadRegistrationFile, checkConflicts, parseRegistration, type AppService } from './registration.js';
@@ -13,28 +22,105 @@ import { AppServiceScheduler } from './scheduler.js';
 import { AppServiceQueries } from './queries.js';
 import { interestedServices } from './interest.js';
 
-/** How long after the causing request a service's transaction starts (see installAppservices). */
+/** How long after the causing request a service's transaction starts (see AppServices.afterCommit). */
 const AS_SEND_DELAY_MS = 25;
 
-export class AppServices {
+/**
+ * The registered services, as data: registration files (a bad file stops start-up with a
+ * ConfigError naming it) and the legacy HTTP registrations kept in the database.
+ */
+export function loadAppServiceRegistry(serverName: string, files: readonly string[], storage: Storage): AppServiceRegistry {
+  const registry = new AppServiceRegistry(serverName);
+  const loaded = files.map(loadRegistrationFile);
+  for (const row of storage.appservice.legacyRegistrations()) {
+    loaded.push(parseRegistration(legacyToRegistration(row.as_token, row.hs_token, row.url, JSON.parse(row.namespaces_json)), 'legacy HTTP registration'));
+  }
+  checkConflicts(loaded);
+  for (const s of loaded) registry.add(s);
+  return registry;
+}
+
+/** User namespaces as accounts/ see them: exclusivity (a policy, never skipped) and lazy user queries. */
+export function appserviceUserNamespaces(registry: AppServiceRegistry, queries: AppServiceQueries): UserNamespaces {
+  return {
+    checkUserNotExclusive: (userId) => registry.checkUserNotExclusive(userId),
+    queryUser: (userId) => queries.user(userId),
+  };
+}
+
+/** Alias exclusivity and lazy alias/user queries as rooms/ see them. */
+export function appserviceRooms(registry: AppServiceRegistry, queries: AppServiceQueries, serverName: string): AppserviceRooms {
+  return {
+    checkAliasExclusive: (alias, requester) => registry.checkAlias(alias, requester),
+    queryAlias: (alias) => queries.alias(alias),
+    ensureUser: async (userId) => {
+      if (serverOf(userId) === serverName) await queries.user(userId);
+    },
+  };
+}
+
+/** m.login.application_service (v1) and as_token registration on v2_alpha. */
+export class AppServiceRegistrar implements AppserviceRegistrar {
+  constructor(private readonly registry: AppServiceRegistry, private readonly accounts: AccountService, private readonly serverName: string) {}
+
+  async register(req: FastifyRequest, localpart: unknown): Promise<Session> {
+    const token = accessTokenOf(req);
+    const identity = token ? this.registry.byAsToken(token) : undefined;
+    if (!identity) throw token ? unknownToken() : new MatrixError(401, 'M_MISSING_TOKEN', 'Application service registration needs its as_token');
+    if (typeof localpart !== 'string' || localpart === '') throw new MatrixError(400, 'M_MISSING_PARAM', "Expected 'user' key.");
+    const userId = `@${localpart.toLowerCase()}:${this.serverName}`;
+    if (!identity.canActAs(userId)) throw exclusive('Invalid user localpart for this application service.');
+    this.accounts.validateNewUser(localpart, { checkExclusive: false });
+    return this.accounts.createUser(userId, null, { appserviceId: identity.id });
+  }
+}
+
+export interface AppServicesDeps {
+  storage: Storage;
+  serverName: string;
+  config: Pick<HomeserverConfig, 'appservice'>;
+  log: Logger;
+  clock: () => number;
+  metrics: Metrics;
+  notifier: UserWaker;
+  accounts: Pick<AccountService, 'createUser'>;
+  /** The client-event formatter shared with sync/. */
+  events: ClientEvents;
+  registry: AppServiceRegistry;
+  queries: AppServiceQueries;
+}
+
+/**
+ * Delivery to the registered services: the durable push queue (rows written inside the event's
+ * transaction), one scheduler per service, and the event stream's view of their namespaces.
+ */
+export class AppServices implements AppserviceView {
   readonly registry: AppServiceRegistry;
   readonly queries: AppServiceQueries;
   private readonly schedulers = new Map<string, AppServiceScheduler>();
+  /** Services with rows queued by the transaction being committed. */
+  private readonly pending = new Set<string>();
 
-  constructor(private readonly hs: Homeserver) {
-    this.registry = new AppServiceRegistry(hs.serverName);
-    this.queries = new AppServiceQueries(hs, this.registry);
+  constructor(private readonly deps: AppServicesDeps) {
+    this.registry = deps.registry;
+    this.queries = deps.queries;
+    for (const s of this.registry.all()) this.start(s);
   }
 
-  /** Adds a service (from a file, or registered over HTTP): its sender user, its queue scheduler. */
+  /** Adds a service registered at run time (over HTTP, or by the test kit). */
   add(service: AppService): void {
     checkConflicts([...this.registry.all(), service]);
     this.registry.add(service);
+    this.start(service);
+  }
+
+  /** Its sender user, its queue scheduler. */
+  private start(service: AppService): void {
     const sender = this.registry.senderOf(service);
-    if (!this.hs.storage.users.getUser(sender)) {
-      this.hs.accounts.createUser(sender, null, { appserviceId: service.id });
+    if (!this.deps.storage.users.getUser(sender)) {
+      this.deps.accounts.createUser(sender, null, { appserviceId: service.id });
     }
-    const s = new AppServiceScheduler(this.hs, service);
+    const s = new AppServiceScheduler(this.deps, service);
     this.schedulers.set(service.id, s);
     s.kick(); // resume whatever was queued before a restart
   }
@@ -47,79 +133,50 @@ export class AppServices {
     for (const s of this.schedulers.values()) s.stop();
   }
 
-  /** m.login.application_service (v1) and as_token registration on v2_alpha. */
-  async register(req: FastifyRequest, localpart: unknown): Promise<Session> {
-    const token = accessTokenOf(req);
-    const identity = token ? this.registry.byAsToken(token) : undefined;
-    if (!identity) throw token ? unknownToken() : new MatrixError(401, 'M_MISSING_TOKEN', 'Application service registration needs its as_token');
-    if (typeof localpart !== 'string' || localpart === '') throw new MatrixError(400, 'M_MISSING_PARAM', "Expected 'user' key.");
-    const userId = `@${localpart.toLowerCase()}:${this.hs.serverName}`;
-    if (!identity.canActAs(userId)) throw exclusive('Invalid user localpart for this application service.');
-    this.hs.accounts.validateNewUser(localpart, { checkExclusive: false });
-    return this.hs.accounts.createUser(userId, null, { appserviceId: identity.id });
-  }
-
   /** The service behind a requester acting as that service's own sender, if any. */
   senderService(requester: Requester): AppService | undefined {
     const s = this.registry.serviceOf(requester);
     return s && this.registry.senderOf(s) === requester.userId ? s : undefined;
   }
 
-  isInterested(service: AppService, pdu: Parameters<typeof interestedServices>[2]): boolean {
-    return interestedServices(this.hs.storage, this.registry, pdu).includes(service);
+  senderServiceId(requester: Requester): string | undefined {
+    return this.senderService(requester)?.id;
+  }
+
+  isInterested(serviceId: string, pdu: Parameters<typeof interestedServices>[2]): boolean {
+    return interestedServices(this.deps.storage, this.registry, pdu).some((s) => s.id === serviceId);
   }
 
   /** Writes queue rows for every interested service, inside the event's transaction. */
   enqueue(pdu: Parameters<typeof interestedServices>[2]): string[] {
-    const ids = interestedServices(this.hs.storage, this.registry, pdu).map((s) => s.id);
-    for (const id of ids) this.hs.storage.appservice.enqueue(id, pdu.event_id, this.hs.clock());
+    const ids = interestedServices(this.deps.storage, this.registry, pdu).map((s) => s.id);
+    for (const id of ids) this.deps.storage.appservice.enqueue(id, pdu.event_id, this.deps.clock());
     return ids;
   }
-}
 
-/** Loads registrations (a bad file stops start-up with a ConfigError naming it) and plugs in. */
-export function installAppservices(hs: Homeserver): AppServices {
-  const as = new AppServices(hs);
-  const files = hs.config.appServiceConfigFiles.map(loadRegistrationFile);
-  checkConflicts(files);
-  for (const s of files) as.add(s);
-  for (const row of hs.storage.appservice.legacyRegistrations()) {
-    as.add(parseRegistration(legacyToRegistration(row.as_token, row.hs_token, row.url, JSON.parse(row.namespaces_json)), 'legacy HTTP registration'));
-  }
-
-  hs.auth.appservices = as.registry;
-  hs.accounts.exclusiveUserCheck = (userId) => as.registry.checkUserNotExclusive(userId);
-  hs.registration.v1Types.set('m.login.application_service', (body, req) => as.register(req, body.user ?? body.username));
-  hs.registration.v2AppserviceHandler = (body, req) => as.register(req, body.username ?? body.user);
-  hs.rooms.hooks.checkAliasExclusive = (alias, requester) => as.registry.checkAlias(alias, requester);
-  hs.rooms.hooks.queryAppserviceAlias = (alias) => as.queries.alias(alias);
-  hs.rooms.hooks.ensureUser = async (userId) => {
-    if (serverOf(userId) === hs.serverName) await as.queries.user(userId);
-  };
-  hs.profiles.queryAppserviceUser = (userId) => as.queries.user(userId);
-
-  const pending = new Set<string>();
-  hs.persister.inTransaction.push((ev) => {
+  /** Persister listener, inside the event's transaction. */
+  readonly inTransaction: InTransactionListener = (ev) => {
     if (ev.outlier || ev.backfilled || ev.rejected) return;
-    for (const id of as.enqueue(ev.pdu)) pending.add(id);
-  });
-  hs.persister.afterCommit.push(() => {
-    const ids = [...pending];
-    pending.clear();
+    for (const id of this.enqueue(ev.pdu)) this.pending.add(id);
+  };
+
+  /** Persister listener, after commit. */
+  readonly afterCommit: AfterCommitListener = () => {
+    const ids = [...this.pending];
+    this.pending.clear();
     for (const id of ids) {
-      const service = as.registry.byId(id);
-      if (service) hs.notifier.notifyUsers([as.registry.senderOf(service)]); // its /events covers the namespaces
+      const service = this.registry.byId(id);
+      if (service) this.deps.notifier.notifyUsers([this.registry.senderOf(service)]); // its /events covers the namespaces
     }
     // The transaction goes out shortly after the request that caused it has been answered, as
     // with Synapse's background AS scheduler: a service acting through the client API (an
     // invite, then waiting for its event) reads its answer before the event; events of the
     // window share a transaction.
+    if (ids.length === 0) return;
     setTimeout(() => {
-      for (const id of ids) as.scheduler(id)?.kick();
+      for (const id of ids) this.schedulers.get(id)?.kick();
     }, AS_SEND_DELAY_MS).unref();
-  });
-  hs.onClose(() => as.stop());
-  return as;
+  };
 }
 
 /** The early-2015 HTTP registration body as a registration file would say it. */

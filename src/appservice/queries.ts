@@ -1,12 +1,19 @@
 // Asking services about ids in their namespaces that we do not know (appservice.md §4):
 // they may create the user or room during the request. Never called inside a db transaction.
 import { request } from 'undici';
-import type { Homeserver } from '../homeserver.js';
+import type { Logger } from 'pino';
+import type { Storage } from '../storage/index.js';
+import type { HomeserverConfig } from '../config.js';
 import type { AppServiceRegistry } from './registry.js';
 import type { AppService } from './registration.js';
 
 export class AppServiceQueries {
-  constructor(private readonly hs: Homeserver, private readonly registry: AppServiceRegistry) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly config: Pick<HomeserverConfig, 'appservice'>,
+    private readonly log: Logger,
+    private readonly registry: AppServiceRegistry,
+  ) {}
 
   /** GET {url}/rooms/{alias} to each interested service; true once one says it exists. */
   async alias(alias: string): Promise<boolean> {
@@ -18,9 +25,9 @@ export class AppServiceQueries {
 
   /** GET {url}/users/{userId}; true if the user exists afterwards. */
   async user(userId: string): Promise<boolean> {
-    if (this.hs.storage.users.getUser(userId)) return true;
+    if (this.storage.users.getUser(userId)) return true;
     for (const s of this.registry.userOwners(userId)) {
-      if ((await this.ask(s, 'users', userId)) && this.hs.storage.users.getUser(userId)) return true;
+      if ((await this.ask(s, 'users', userId)) && this.storage.users.getUser(userId)) return true;
     }
     return false;
   }
@@ -35,8 +42,8 @@ export class AppServiceQueries {
   }
 
   private async get(s: AppService, url: string, kind: string, id: string): Promise<boolean> {
-    const timeout = this.hs.config.appservice.requestTimeoutMs;
-    const log = this.hs.log.child({ appservice: s.id });
+    const timeout = this.config.appservice.requestTimeoutMs;
+    const log = this.log.child({ appservice: s.id });
     try {
       const res = await request(`${url}?access_token=${encodeURIComponent(s.hsToken)}`, {
         method: 'GET',

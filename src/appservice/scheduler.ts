@@ -2,11 +2,26 @@
 // in flight, the same txnId and body on every retry, capped exponential backoff kept in the
 // database across restarts.
 import { request } from 'undici';
-import type { Homeserver } from '../homeserver.js';
+import type { Logger } from 'pino';
+import type { Storage } from '../storage/index.js';
+import type { HomeserverConfig } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import type { ClientEvents } from '../sync/client-events.js';
 import type { AppServiceTxnRow } from '../storage/appservice.js';
 import type { AppService } from './registration.js';
 
 const MAX_EVENTS_PER_TXN = 100;
+
+/** What a scheduler uses; the same for every service. */
+export interface SchedulerDeps {
+  storage: Storage;
+  config: Pick<HomeserverConfig, 'appservice'>;
+  log: Logger;
+  clock: () => number;
+  metrics: Metrics;
+  /** The client-event formatter shared with sync/. */
+  events: ClientEvents;
+}
 
 export class AppServiceScheduler {
   private running = false;
@@ -15,7 +30,16 @@ export class AppServiceScheduler {
   /** The URL of the latest attempt (never with the token), for logs and the admin view. */
   private lastUrl = '';
 
-  constructor(private readonly hs: Homeserver, readonly service: AppService) {}
+  private readonly storage: Storage;
+  private readonly config: Pick<HomeserverConfig, 'appservice'>;
+  private readonly log: Logger;
+  private readonly clock: () => number;
+  private readonly metrics: Metrics;
+  private readonly events: ClientEvents;
+
+  constructor(deps: SchedulerDeps, readonly service: AppService) {
+    ({ storage: this.storage, config: this.config, log: this.log, clock: this.clock, metrics: this.metrics, events: this.events } = deps);
+  }
 
   /** Something was queued (or we just started): send unless already sending or backing off. */
   kick(): void {
@@ -25,8 +49,8 @@ export class AppServiceScheduler {
 
   /** The admin "retry now": forget the backoff and send at once. */
   retryNow(): void {
-    const st = this.hs.storage.appservice.state(this.service.id);
-    this.hs.storage.appservice.setBackoff(this.service.id, st.backoff_ms, 0, st.last_error);
+    const st = this.storage.appservice.state(this.service.id);
+    this.storage.appservice.setBackoff(this.service.id, st.backoff_ms, 0, st.last_error);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.kick();
@@ -41,16 +65,16 @@ export class AppServiceScheduler {
   private async run(): Promise<void> {
     this.running = true;
     const { id } = this.service;
-    const store = this.hs.storage.appservice;
-    const log = this.hs.log.child({ appservice: id });
+    const store = this.storage.appservice;
+    const log = this.log.child({ appservice: id });
     try {
       while (!this.stopped) {
         const st = store.state(id);
-        const wait = st.next_retry_ts - this.hs.clock();
+        const wait = st.next_retry_ts - this.clock();
         if (wait > 0) return this.schedule(wait);
-        const txn = store.oldestTxn(id) ?? store.createTxn(id, MAX_EVENTS_PER_TXN, this.hs.clock(), (ids) => this.body(ids));
+        const txn = store.oldestTxn(id) ?? store.createTxn(id, MAX_EVENTS_PER_TXN, this.clock(), (ids) => this.body(ids));
         if (!txn) return;
-        this.hs.metrics.queueDepth.set({ queue: 'appservice', target: id }, store.queueDepth(id));
+        this.metrics.queueDepth.set({ queue: 'appservice', target: id }, store.queueDepth(id));
         const failure = await this.deliver(txn);
         if (this.stopped) return;
         this.recordAttempt(txn, failure);
@@ -61,11 +85,11 @@ export class AppServiceScheduler {
           if (st.backoff_ms > 0) log.info({ url: this.service.url, lastError: st.last_error }, `appservice ${id} is reachable again`);
           continue;
         }
-        const { retryBackoffMinMs: min, retryBackoffMaxMs: max } = this.hs.config.appservice;
+        const { retryBackoffMinMs: min, retryBackoffMaxMs: max } = this.config.appservice;
         const backoff = Math.min(max, st.backoff_ms ? st.backoff_ms * 2 : min);
-        store.setBackoff(id, backoff, this.hs.clock() + backoff, failure);
-        this.hs.metrics.deliveryRetries.inc({ queue: 'appservice', target: id });
-        const entry = { txnId: txn.txn_id, url: this.lastUrl, reason: failure, retryInMs: backoff, nextRetry: new Date(this.hs.clock() + backoff).toISOString() };
+        store.setBackoff(id, backoff, this.clock() + backoff, failure);
+        this.metrics.deliveryRetries.inc({ queue: 'appservice', target: id });
+        const entry = { txnId: txn.txn_id, url: this.lastUrl, reason: failure, retryInMs: backoff, nextRetry: new Date(this.clock() + backoff).toISOString() };
         // A 2xx carrying an errcode is a service rejecting us while looking healthy: say so loudly.
         if (failure.includes('errcode')) log.error(entry, `appservice ${id} rejected transaction ${txn.txn_id} at ${this.lastUrl} with a 2xx errcode (${failure}); retrying the same transaction at ${entry.nextRetry}`);
         else log.warn(entry, `appservice ${id} transaction ${txn.txn_id} to ${this.lastUrl} failed (${failure}); retrying the same transaction at ${entry.nextRetry}`);
@@ -73,7 +97,7 @@ export class AppServiceScheduler {
       }
     } catch (err) {
       log.error({ err }, 'appservice scheduler stopped by an error; retrying later');
-      this.schedule(this.hs.config.appservice.retryBackoffMinMs);
+      this.schedule(this.config.appservice.retryBackoffMinMs);
     } finally {
       this.running = false;
     }
@@ -91,8 +115,8 @@ export class AppServiceScheduler {
   /** The transaction body: v1 client events (user_id and sender), fixed when the txn is formed. */
   private body(eventIds: string[]): string {
     const events = eventIds.flatMap((eid) => {
-      const row = this.hs.storage.events.getEvent(eid);
-      return row ? [this.hs.sync.events.format(row)] : [];
+      const row = this.storage.events.getEvent(eid);
+      return row ? [this.events.format(row)] : [];
     });
     return JSON.stringify({ events });
   }
@@ -113,15 +137,15 @@ export class AppServiceScheduler {
 
   /** Kept for the admin status view: the last 50 attempts, with their bodies. */
   private recordAttempt(txn: AppServiceTxnRow, failure: string | null): void {
-    this.hs.storage.admin.recordAttempt({
-      queue: 'appservice', target: this.service.id, txn_id: String(txn.txn_id), ts: this.hs.clock(),
+    this.storage.admin.recordAttempt({
+      queue: 'appservice', target: this.service.id, txn_id: String(txn.txn_id), ts: this.clock(),
       status: failure === null ? 'delivered' : 'failed', detail: failure, url: this.lastUrl, body: txn.body,
     });
   }
 
   private async put(url: string, body: string): Promise<string | null> {
     this.lastUrl = url;
-    const timeout = this.hs.config.appservice.requestTimeoutMs;
+    const timeout = this.config.appservice.requestTimeoutMs;
     try {
       const res = await request(`${url}?access_token=${encodeURIComponent(this.service.hsToken)}`, {
         method: 'PUT',

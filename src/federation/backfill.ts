@@ -1,6 +1,7 @@
 // Pulling history we do not have from another server of the room (federation-v1.md §3.3), for
 // /messages when it reaches the start of our copy of a room.
-import type { Homeserver } from '../homeserver.js';
+import type { Logger } from 'pino';
+import type { Storage } from '../storage/index.js';
 import { topLevelArrayElements } from '../crypto/index.js';
 import { serverOf } from '../events/index.js';
 import { FederationClient, pathSegment } from './client.js';
@@ -9,7 +10,13 @@ import type { InboundPdus } from './inbound.js';
 export class Backfiller {
   private readonly inflight = new Map<string, Promise<number>>();
 
-  constructor(private readonly hs: Homeserver, private readonly client: FederationClient, private readonly inbound: InboundPdus) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly serverName: string,
+    private readonly log: Logger,
+    private readonly client: FederationClient,
+    private readonly inbound: InboundPdus,
+  ) {}
 
   /** Fetches up to `limit` older events of the room; resolves to how many new events were stored. */
   backfill(roomId: string, limit: number): Promise<number> {
@@ -22,12 +29,12 @@ export class Backfiller {
   }
 
   private async run(roomId: string, limit: number): Promise<number> {
-    const { events } = this.hs.storage;
+    const { events } = this.storage;
     const extremities = events.backwardExtremities(roomId);
     if (extremities.length === 0) return 0;
-    const servers = new Set(this.hs.storage.state.membersWith(roomId, 'join').map(serverOf));
+    const servers = new Set(this.storage.state.membersWith(roomId, 'join').map(serverOf));
     servers.add(serverOf(roomId));
-    servers.delete(this.hs.serverName);
+    servers.delete(this.serverName);
     const v = extremities.map((id) => `v=${encodeURIComponent(id)}`).join('&');
     for (const server of servers) {
       try {
@@ -44,7 +51,7 @@ export class Backfiller {
         this.closeGaps(roomId, checked.map((c) => c.pdu.event_id));
         return stored;
       } catch (err) {
-        this.hs.log.info({ server, roomId, err: (err as Error).message }, 'backfill attempt failed');
+        this.log.info({ server, roomId, err: (err as Error).message }, 'backfill attempt failed');
       }
     }
     return 0;
@@ -52,8 +59,8 @@ export class Backfiller {
 
   /** Extremities now in our timeline are no longer gaps; their unknown prev_events are. */
   private closeGaps(roomId: string, fetched: string[]): void {
-    const { events } = this.hs.storage;
-    this.hs.storage.transaction(() => {
+    const { events } = this.storage;
+    this.storage.transaction(() => {
       for (const id of [...events.backwardExtremities(roomId), ...fetched]) {
         const row = events.getEvent(id);
         if (!row || row.outlier) continue;

@@ -1,49 +1,47 @@
 // EDUs (federation-v1.md §6.3-6.5): typing, presence and receipts, out to the servers that share
-// a room and in from them. The sync services plug in through `sink` (remote updates) and call the
-// send* methods for local changes.
-import type { Homeserver } from '../homeserver.js';
+// a room (FederationEdus, the sync services' EduSender) and in from them (EduReceiver, which hands
+// remote updates to the sync services through a RemoteEduSink).
+import type { Storage } from '../storage/index.js';
+import type { EduSender, PresenceUpdate } from '../sync/ports.js';
 import { isJsonObject, isValidEventId, isValidRoomId, isValidUserId, serverOf, type JsonObject } from '../events/index.js';
 import { MAX_AVATAR_URL_LENGTH, MAX_DISPLAYNAME_LENGTH, MAX_STATUS_MSG_LENGTH, isWithin } from '../accounts/text-limits.js';
 import type { Outbound } from './outbound.js';
-import type { TransactionReceiver } from './transactions.js';
+import type { EduHandler } from './transactions.js';
 
-export interface PresenceUpdate {
-  presence: string;
-  last_active_ago?: number;
-  status_msg?: string | null;
-  displayname?: string | null;
-  avatar_url?: string | null;
-}
+export type { PresenceUpdate } from '../sync/ports.js';
 
 /** What the sync services receive from other servers. */
 export interface RemoteEduSink {
-  setRemoteTyping?(roomId: string, userId: string, typing: boolean): void;
-  setRemotePresence?(userId: string, update: PresenceUpdate): void;
-  setRemoteReceipt?(roomId: string, receiptType: string, userId: string, eventIds: string[], data: JsonObject): void;
+  setRemoteTyping(roomId: string, userId: string, typing: boolean): void;
+  setRemotePresence(userId: string, update: PresenceUpdate): void;
+  setRemoteReceipt(roomId: string, receiptType: string, userId: string, eventIds: string[], data: JsonObject): void;
   /** Our user's current presence, to answer a peer's `poll`. */
-  localPresence?(userId: string): PresenceUpdate | null;
+  localPresence(userId: string): PresenceUpdate | null;
 }
 
-export class Edus {
-  sink: RemoteEduSink = {};
+function roomServers(storage: Storage, roomId: string): Set<string> {
+  return new Set(storage.state.membersWith(roomId, 'join').map(serverOf));
+}
 
-  constructor(private readonly hs: Homeserver, private readonly outbound: Outbound, receiver: TransactionReceiver) {
-    receiver.eduHandlers.set('m.typing', (origin, c) => this.onTyping(origin, c));
-    receiver.eduHandlers.set('m.presence', (origin, c) => this.onPresence(origin, c));
-    receiver.eduHandlers.set('m.receipt', (origin, c) => this.onReceipt(origin, c));
+/** Servers sharing at least one room with the user. */
+function sharingServers(storage: Storage, userId: string): Set<string> {
+  const out = new Set<string>();
+  for (const { room_id } of storage.state.roomsForUser(userId, ['join'])) {
+    for (const s of roomServers(storage, room_id)) out.add(s);
   }
+  return out;
+}
+
+/** Local typing, presence and receipts out to the servers concerned. */
+export class FederationEdus implements EduSender {
+  constructor(private readonly storage: Storage, private readonly outbound: Outbound) {}
 
   private roomServers(roomId: string): Set<string> {
-    return new Set(this.hs.storage.state.membersWith(roomId, 'join').map(serverOf));
+    return roomServers(this.storage, roomId);
   }
 
-  /** Servers sharing at least one room with the user. */
   private sharingServers(userId: string): Set<string> {
-    const out = new Set<string>();
-    for (const { room_id } of this.hs.storage.state.roomsForUser(userId, ['join'])) {
-      for (const s of this.roomServers(room_id)) out.add(s);
-    }
-    return out;
+    return sharingServers(this.storage, userId);
   }
 
   sendTyping(roomId: string, userId: string, typing: boolean): void {
@@ -71,31 +69,55 @@ export class Edus {
     });
   }
 
+}
+
+/** Typing, presence and receipts from other servers, checked, then handed to the sync services. */
+export class EduReceiver {
+  /** By EDU type, for the transaction receiver. */
+  readonly handlers: ReadonlyMap<string, EduHandler>;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly serverName: string,
+    private readonly outbound: Outbound,
+    private readonly sink: RemoteEduSink,
+  ) {
+    this.handlers = new Map<string, EduHandler>([
+      ['m.typing', (origin, c) => this.onTyping(origin, c)],
+      ['m.presence', (origin, c) => this.onPresence(origin, c)],
+      ['m.receipt', (origin, c) => this.onReceipt(origin, c)],
+    ]);
+  }
+
+  private sharingServers(userId: string): Set<string> {
+    return sharingServers(this.storage, userId);
+  }
+
   /** A server may only speak for its own users, and only in rooms they are joined to (as we see it). */
   private mayAct(origin: string, userId: unknown, roomId?: unknown): userId is string {
     if (!isValidUserId(userId) || serverOf(userId) !== origin) return false;
-    return roomId === undefined || (isValidRoomId(roomId) && this.hs.membership(roomId, userId) === 'join');
+    return roomId === undefined || (isValidRoomId(roomId) && this.storage.state.membershipOf(roomId, userId) === 'join');
   }
 
   private onTyping(origin: string, c: JsonObject): void {
     if (!this.mayAct(origin, c.user_id, c.room_id)) return;
-    this.sink.setRemoteTyping?.(c.room_id as string, c.user_id, c.typing === true);
+    this.sink.setRemoteTyping(c.room_id as string, c.user_id, c.typing === true);
   }
 
   private onPresence(origin: string, c: JsonObject): void {
     for (const p of (Array.isArray(c.push) ? c.push : []).slice(0, MAX_EDU_ENTRIES)) {
       if (!isJsonObject(p) || !this.mayAct(origin, p.user_id)) continue;
       // As Synapse 0.10: only users someone here can see (a shared room), so a peer cannot fill our tables.
-      if (this.hs.storage.state.roomsForUser(p.user_id, ['join']).length === 0) continue;
+      if (this.storage.state.roomsForUser(p.user_id, ['join']).length === 0) continue;
       const update = presenceUpdate(p);
-      if (update) this.sink.setRemotePresence?.(p.user_id as string, update);
+      if (update) this.sink.setRemotePresence(p.user_id as string, update);
     }
     // A peer learns the presence of our users only where its users see it anyway: a shared room
     // (presence lists are accepted between local users only).
     const polled = (Array.isArray(c.poll) ? c.poll : []).slice(0, MAX_EDU_ENTRIES).filter(
-      (u): u is string => isValidUserId(u) && serverOf(u) === this.hs.serverName && this.sharingServers(u).has(origin),
+      (u): u is string => isValidUserId(u) && serverOf(u) === this.serverName && this.sharingServers(u).has(origin),
     );
-    const push = polled.map((u) => ({ u, p: this.sink.localPresence?.(u) ?? null })).filter((x) => x.p);
+    const push = polled.map((u) => ({ u, p: this.sink.localPresence(u) })).filter((x) => x.p);
     if (push.length) {
       this.outbound.queueEdu([origin], { edu_type: 'm.presence', content: { push: push.map((x) => ({ user_id: x.u, ...x.p })) } });
     }
@@ -110,7 +132,7 @@ export class Edus {
         for (const [userId, r] of Object.entries(byUser).slice(0, MAX_EDU_ENTRIES)) {
           if (!isJsonObject(r) || !Array.isArray(r.event_ids) || !this.mayAct(origin, userId, roomId)) continue;
           const ids = r.event_ids.slice(0, MAX_EDU_ENTRIES).filter(isValidEventId);
-          this.sink.setRemoteReceipt?.(roomId, receiptType, userId, ids, isJsonObject(r.data) ? r.data : {});
+          this.sink.setRemoteReceipt(roomId, receiptType, userId, ids, isJsonObject(r.data) ? r.data : {});
         }
       }
     }

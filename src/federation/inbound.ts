@@ -1,8 +1,9 @@
 // The receiving pipeline for PDUs (federation-v1.md §7): checked PDUs are processed one room at a
 // time; missing prev_events are fetched with get_missing_events, then /state if still missing;
 // missing auth events with /event_auth. Everything is stored through EventPersister.
-import type { Homeserver } from '../homeserver.js';
-import type { PersistedEvent } from '../rooms/persist.js';
+import type { Logger } from 'pino';
+import type { Storage } from '../storage/index.js';
+import type { EventPersister, PersistedEvent } from '../rooms/persist.js';
 import type { StateIds } from '../storage/state.js';
 import { topLevelArrayElements } from '../crypto/index.js';
 import { isValidUserId, serverOf, stateKey, type Pdu } from '../events/index.js';
@@ -24,17 +25,25 @@ export interface ProcessOptions {
 export class InboundPdus {
   readonly locks = new RoomLocks();
 
-  constructor(private readonly hs: Homeserver, private readonly client: FederationClient, private readonly keyring: Keyring) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly persister: EventPersister,
+    private readonly serverName: string,
+    private readonly clock: () => number,
+    private readonly log: Logger,
+    private readonly client: FederationClient,
+    private readonly keyring: Keyring,
+  ) {}
 
   /** Checks texts of PDUs from a response; those failing checks are dropped (and logged). */
   async checkAll(texts: string[], roomId: string): Promise<CheckedPdu[]> {
     const out: CheckedPdu[] = [];
     for (const t of texts) {
       try {
-        const c = await checkPduText(t, this.keyring, this.hs.clock());
+        const c = await checkPduText(t, this.keyring, this.clock());
         if (c.pdu.room_id === roomId) out.push(c);
       } catch (err) {
-        this.hs.log.warn({ roomId, err: (err as Error).message }, 'dropped a PDU that failed checks');
+        this.log.warn({ roomId, err: (err as Error).message }, 'dropped a PDU that failed checks');
       }
     }
     return out;
@@ -44,19 +53,19 @@ export class InboundPdus {
   persistOutliers(list: CheckedPdu[]): void {
     const sorted = [...list].sort((a, b) => a.pdu.depth - b.pdu.depth);
     for (const c of sorted) {
-      if (this.hs.storage.events.hasEvent(c.pdu.event_id)) continue;
-      this.hs.persister.persistRemoteEvent(c.pdu, c.json, { outlier: true, ageTs: c.ageTs, hashMismatch: c.hashMismatch });
+      if (this.storage.events.hasEvent(c.pdu.event_id)) continue;
+      this.persister.persistRemoteEvent(c.pdu, c.json, { outlier: true, ageTs: c.ageTs, hashMismatch: c.hashMismatch });
     }
   }
 
   /** Must run inside `locks.run(roomId)`. */
   async process(origin: string, c: CheckedPdu, opts: ProcessOptions): Promise<PersistedEvent> {
     const { pdu } = c;
-    const existing = this.hs.storage.events.getEvent(pdu.event_id);
-    if (existing && !existing.outlier) return this.hs.persister.persistRemoteEvent(pdu, c.json, { ageTs: c.ageTs });
+    const existing = this.storage.events.getEvent(pdu.event_id);
+    if (existing && !existing.outlier) return this.persister.persistRemoteEvent(pdu, c.json, { ageTs: c.ageTs });
     if (opts.backfilled) {
       await this.ensureAuthEvents(origin, pdu);
-      return this.hs.persister.persistRemoteEvent(pdu, c.json, { backfilled: true, ageTs: c.ageTs, hashMismatch: c.hashMismatch });
+      return this.persister.persistRemoteEvent(pdu, c.json, { backfilled: true, ageTs: c.ageTs, hashMismatch: c.hashMismatch });
     }
     let stateBefore: StateIds | undefined;
     if (!this.prevsKnown(pdu)) {
@@ -73,17 +82,17 @@ export class InboundPdus {
       }
     }
     opts.beforePersist?.(pdu);
-    return this.hs.persister.persistRemoteEvent(pdu, c.json, { ageTs: c.ageTs, hashMismatch: c.hashMismatch, stateBefore });
+    return this.persister.persistRemoteEvent(pdu, c.json, { ageTs: c.ageTs, hashMismatch: c.hashMismatch, stateBefore });
   }
 
   private targetsOurUser(pdu: Pdu): boolean {
-    return pdu.type === 'm.room.member' && isValidUserId(pdu.state_key) && serverOf(pdu.state_key) === this.hs.serverName;
+    return pdu.type === 'm.room.member' && isValidUserId(pdu.state_key) && serverOf(pdu.state_key) === this.serverName;
   }
 
   private async authEventsAsState(origin: string, pdu: Pdu): Promise<StateIds> {
     await this.ensureAuthEvents(origin, pdu);
     const ids: StateIds = new Map();
-    for (const ev of this.hs.persister.stateAt.fromAuthEvents(pdu).values()) ids.set(stateKey(ev.type, ev.state_key!), ev.event_id);
+    for (const ev of this.persister.stateAt.fromAuthEvents(pdu).values()) ids.set(stateKey(ev.type, ev.state_key!), ev.event_id);
     return ids;
   }
 
@@ -91,7 +100,7 @@ export class InboundPdus {
   private prevsKnown(pdu: Pdu): boolean {
     if (pdu.prev_events.length === 0) return pdu.type === 'm.room.create';
     return pdu.prev_events.every(([id]) => {
-      const row = this.hs.storage.events.getEvent(id);
+      const row = this.storage.events.getEvent(id);
       return row !== undefined && !row.outlier && row.state_group !== null;
     });
   }
@@ -100,7 +109,7 @@ export class InboundPdus {
     try {
       const res = await this.client.requestOk(origin, 'POST', `/_matrix/federation/v1/get_missing_events/${pathSegment(pdu.room_id)}`, {
         body: {
-          earliest_events: this.hs.storage.events.forwardExtremities(pdu.room_id),
+          earliest_events: this.storage.events.forwardExtremities(pdu.room_id),
           latest_events: [pdu.event_id],
           limit: MISSING_EVENTS_LIMIT,
           min_depth: 0,
@@ -113,7 +122,7 @@ export class InboundPdus {
         await this.process(origin, m, { fetchMissing: false });
       }
     } catch (err) {
-      this.hs.log.info({ origin, eventId: pdu.event_id, err: (err as Error).message }, 'get_missing_events failed');
+      this.log.info({ origin, eventId: pdu.event_id, err: (err as Error).message }, 'get_missing_events failed');
     }
   }
 
@@ -133,7 +142,7 @@ export class InboundPdus {
     const ids: StateIds = new Map();
     for (const { pdu } of list) {
       if (pdu.state_key === undefined) continue;
-      const row = this.hs.storage.events.getEvent(pdu.event_id);
+      const row = this.storage.events.getEvent(pdu.event_id);
       if (row && !row.rejected_reason) ids.set(stateKey(pdu.type, pdu.state_key), pdu.event_id);
     }
     return ids;
@@ -141,14 +150,14 @@ export class InboundPdus {
 
   /** Fetches the auth chain of an event whose auth_events we lack (needed to judge outliers and backfill). */
   async ensureAuthEvents(origin: string, pdu: Pdu): Promise<void> {
-    if (pdu.auth_events.every(([id]) => this.hs.storage.events.hasEvent(id))) return;
+    if (pdu.auth_events.every(([id]) => this.storage.events.hasEvent(id))) return;
     try {
       const res = await this.client.requestOk(
         origin, 'GET', `/_matrix/federation/v1/event_auth/${pathSegment(pdu.room_id)}/${pathSegment(pdu.event_id)}`,
       );
       this.persistOutliers(await this.checkAll(topLevelArrayElements(res.text, 'auth_chain') ?? [], pdu.room_id));
     } catch (err) {
-      this.hs.log.info({ origin, eventId: pdu.event_id, err: (err as Error).message }, 'event_auth failed');
+      this.log.info({ origin, eventId: pdu.event_id, err: (err as Error).message }, 'event_auth failed');
     }
   }
 }

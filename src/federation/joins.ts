@@ -1,6 +1,10 @@
 // Joining rooms over federation (federation-v1.md §4): the resident side (make_join, send_join)
-// and the joining side (hs.rooms.hooks.joinRemoteRoom).
-import type { Homeserver } from '../homeserver.js';
+// and the joining side (RemoteRooms.joinRemoteRoom).
+import type { Logger } from 'pino';
+import type { Storage } from '../storage/index.js';
+import type { EventPersister } from '../rooms/persist.js';
+import { joinContentOf } from '../rooms/room-service.js';
+import type { SigningKey } from '../crypto/index.js';
 import type { StateIds } from '../storage/state.js';
 import { canonicalJson, topLevelArrayElements } from '../crypto/index.js';
 import {
@@ -17,21 +21,40 @@ import { unwrapV1, wrapV1 } from './v1-wrapping.js';
 
 const FED = '/_matrix/federation/v1';
 
+/** What the federation classes that store events use. */
+export interface FederationEnv {
+  storage: Storage;
+  persister: EventPersister;
+  serverName: string;
+  signingKey: SigningKey;
+  clock: () => number;
+  log: Logger;
+}
+
 export class Joins {
+  private readonly storage: Storage;
+  private readonly persister: EventPersister;
+  private readonly serverName: string;
+  private readonly signingKey: SigningKey;
+  private readonly clock: () => number;
+  private readonly log: Logger;
+
   constructor(
-    private readonly hs: Homeserver,
+    env: FederationEnv,
     private readonly client: FederationClient,
     private readonly keyring: Keyring,
     private readonly inbound: InboundPdus,
     private readonly outbound: Outbound,
     private readonly graph: EventGraph,
-  ) {}
+  ) {
+    ({ storage: this.storage, persister: this.persister, serverName: this.serverName, signingKey: this.signingKey, clock: this.clock, log: this.log } = env);
+  }
 
   // GET /make_join/{roomId}/{userId}: a signed template, checked against current state, not stored.
   makeJoin(origin: string, roomId: string, userId: string): JsonObject {
     if (!isValidUserId(userId) || serverOf(userId) !== origin) throw forbidden('User is not from the requesting server.');
-    if (this.hs.storage.events.forwardExtremities(roomId).length === 0) throw notFound('Unknown room');
-    const pdu = this.hs.persister.buildLocalEvent({
+    if (this.storage.events.forwardExtremities(roomId).length === 0) throw notFound('Unknown room');
+    const pdu = this.persister.buildLocalEvent({
       type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: { membership: 'join' },
     });
     return { event: { ...pdu, unsigned: { age: 0 } } };
@@ -41,7 +64,7 @@ export class Joins {
   async sendJoin(origin: string, roomId: string, eventId: string, body: unknown, rawBody: string): Promise<string> {
     let c;
     try {
-      c = checkUnsignedJoin(body, origin, this.hs.clock()) ?? await checkPdu(rawBody, body, this.keyring, this.hs.clock());
+      c = checkUnsignedJoin(body, origin, this.clock()) ?? await checkPdu(rawBody, body, this.keyring, this.clock());
     } catch (err) {
       if (err instanceof PduRejected) throw forbidden(`Join event rejected: ${err.message}`);
       throw err;
@@ -51,31 +74,31 @@ export class Joins {
     if (pdu.event_id !== eventId || pdu.room_id !== roomId) throw badJson('Event does not match the path');
     if (pdu.type !== 'm.room.member' || membership !== 'join' || pdu.state_key !== pdu.sender) throw badJson('Not a join event');
     if (serverOf(pdu.sender) !== origin) throw forbidden('Joining user is not from the requesting server.');
-    if (this.hs.storage.events.forwardExtremities(roomId).length === 0) throw notFound('Unknown room');
+    if (this.storage.events.forwardExtremities(roomId).length === 0) throw notFound('Unknown room');
     const ev = await this.inbound.locks.run(roomId, () =>
       this.inbound.process(origin, c, { fetchMissing: true, beforePersist: (p) => this.outbound.relayFrom(p.event_id, origin) }),
     );
     if (ev.rejected) throw forbidden(`Join not allowed: ${ev.rejected}`);
-    const state = this.hs.storage.state.currentState(roomId);
-    const now = this.hs.clock();
+    const state = this.storage.state.currentState(roomId);
+    const now = this.clock();
     const stateRows = this.graph.rows(state.values());
     const chain = this.graph.authChain([...state.values(), eventId]);
     return wrapV1(`{"state":${this.graph.renderList(stateRows, now)},"auth_chain":${this.graph.renderList(chain, now)}}`);
   }
 
-  /** hs.rooms.hooks.joinRemoteRoom: make_join -> sign -> send_join through the first server that works. */
+  /** RemoteRooms.joinRemoteRoom: make_join -> sign -> send_join through the first server that works. */
   async joinRemoteRoom(roomId: string, userId: string, servers: string[]): Promise<void> {
     let lastError: unknown = notFound('No server could be reached to join the room');
-    for (const server of servers.filter((s) => s !== this.hs.serverName)) {
+    for (const server of servers.filter((s) => s !== this.serverName)) {
       try {
         // Holding the room's lock for the whole handshake: events the resident sends us meanwhile
         // wait until we have the room's state, instead of being refused as "not in room".
         await this.inbound.locks.run(roomId, () => this.joinVia(server, roomId, userId));
-        this.hs.log.info({ server, roomId, userId }, `${userId} joined ${roomId} through ${server}`);
+        this.log.info({ server, roomId, userId }, `${userId} joined ${roomId} through ${server}`);
         return;
       } catch (err) {
         lastError = err;
-        this.hs.log.info({ server, roomId, err: (err as Error).message }, `remote join of ${roomId} through ${server} failed: ${(err as Error).message}`);
+        this.log.info({ server, roomId, err: (err as Error).message }, `remote join of ${roomId} through ${server} failed: ${(err as Error).message}`);
       }
     }
     throw toMatrixError(lastError);
@@ -90,14 +113,14 @@ export class Joins {
     if (!Array.isArray(template.prev_events) || !Array.isArray(template.auth_events) || !isValidDepth(template.depth)) {
       throw new Error(`make_join from ${server} returned an incomplete template`);
     }
-    const now = this.hs.clock();
+    const now = this.clock();
     const join = hashAndSignEvent({
       auth_events: template.auth_events,
-      content: this.hs.rooms.joinContent(userId),
+      content: joinContentOf(this.storage, userId),
       depth: template.depth,
-      event_id: makeEventId(this.hs.serverName, now, 0, randomString(5)),
+      event_id: makeEventId(this.serverName, now, 0, randomString(5)),
       hashes: { sha256: '' },
-      origin: this.hs.serverName,
+      origin: this.serverName,
       origin_server_ts: now,
       prev_events: template.prev_events,
       prev_state: Array.isArray(template.prev_state) ? template.prev_state : [],
@@ -106,22 +129,22 @@ export class Joins {
       signatures: {},
       state_key: userId,
       type: 'm.room.member',
-    } as unknown as Pdu, this.hs.serverName, this.hs.signingKey);
+    } as unknown as Pdu, this.serverName, this.signingKey);
     const sent = await this.client.requestOk(server, 'PUT', `${FED}/send_join/${pathSegment(roomId)}/${pathSegment(join.event_id)}`, { body: join });
     const inner = unwrapV1(sent.text);
     const state = (await this.inbound.checkAll(topLevelArrayElements(inner, 'state') ?? [], roomId)).filter((c) => c.pdu.event_id !== join.event_id);
     const chain = await this.inbound.checkAll(topLevelArrayElements(inner, 'auth_chain') ?? [], roomId);
     const create = state.find((c) => c.pdu.type === 'm.room.create')?.pdu;
     if (!create) throw new Error(`send_join to ${server} returned no room state`);
-    this.hs.storage.rooms.createRoom(roomId, String((create.content as JsonObject).creator ?? create.sender), false, now);
+    this.storage.rooms.createRoom(roomId, String((create.content as JsonObject).creator ?? create.sender), false, now);
     this.inbound.persistOutliers([...chain, ...state]);
     const before: StateIds = this.inbound.stateIds(state);
     // The returned state is after our join; before it stands whatever we knew (an invite) or nothing.
-    const mine = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
+    const mine = this.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
     if (mine) before.set(stateKey('m.room.member', userId), mine);
     else before.delete(stateKey('m.room.member', userId));
     this.outbound.alreadyHeldBy(join.event_id, server);
-    const ev = this.hs.persister.persistRemoteEvent(join, canonicalJson(join), { stateBefore: before, ageTs: now });
+    const ev = this.persister.persistRemoteEvent(join, canonicalJson(join), { stateBefore: before, ageTs: now });
     if (ev.rejected) throw forbidden(`Join rejected: ${ev.rejected}`);
     this.markHistoryGaps(roomId, join);
   }
@@ -129,8 +152,8 @@ export class Joins {
   /** prev_events we hold only as outliers (state) are still gaps in the timeline: backfill starts there. */
   private markHistoryGaps(roomId: string, pdu: Pdu): void {
     for (const [id] of pdu.prev_events) {
-      const row = this.hs.storage.events.getEvent(id);
-      if (!row || row.outlier) this.hs.storage.events.addBackwardExtremity(roomId, id);
+      const row = this.storage.events.getEvent(id);
+      if (!row || row.outlier) this.storage.events.addBackwardExtremity(roomId, id);
     }
   }
 }

@@ -2,16 +2,23 @@
 // with our signature added. Our own response is answered directly. Anyone may ask, so the
 // query is bounded: at most MAX_SERVERS valid server names, each fetched at most once a minute
 // (the keyring's rule), through the bounded outbound slots, never echoing why a fetch failed.
-import type { Homeserver } from '../homeserver.js';
-import { signJson } from '../crypto/index.js';
+import { signJson, type SigningKey } from '../crypto/index.js';
 import { isJsonObject, isValidServerName } from '../events/index.js';
 import { MatrixError, badJson } from '../errors.js';
+import type { Keyring } from './keyring.js';
 
 const MAX_SERVERS = 100;
 const MAX_KEY_IDS = 100;
 
+/** Who signs the answers, and the keyring's cache (no federation: only our own response). */
+export interface NotaryDeps {
+  serverName: string;
+  signingKey: SigningKey;
+  federation: { keyring: Pick<Keyring, 'cachedResponse'> } | null;
+}
+
 export async function notaryQuery(
-  hs: Homeserver, serverKeys: unknown, ownResponse: () => Record<string, unknown>,
+  hs: NotaryDeps, serverKeys: unknown, ownResponse: () => Record<string, unknown>,
 ): Promise<{ server_keys: Record<string, unknown>[] }> {
   if (!isJsonObject(serverKeys)) throw badJson("'server_keys' must be an object of server names");
   const entries = Object.entries(serverKeys);

@@ -1,11 +1,10 @@
 // Fan-out of our events to the other servers of a room. Queue rows are written by a persister
 // hook inside the event's own SQLite transaction, so an event cannot be stored without being queued.
-import type { Homeserver } from '../homeserver.js';
-import type { PersistedEvent } from '../rooms/persist.js';
+import type { Storage } from '../storage/index.js';
+import type { AfterCommitListener, InTransactionListener, PersistedEvent } from '../rooms/persist.js';
 import { isValidServerName, serverOf, type Pdu } from '../events/index.js';
 import type { FederationClient } from './client.js';
-import type { EventGraph } from './event-graph.js';
-import { DestinationSender } from './destination-sender.js';
+import { DestinationSender, type SenderContext } from './destination-sender.js';
 
 export class Outbound {
   private readonly senders = new Map<string, DestinationSender>();
@@ -16,15 +15,22 @@ export class Outbound {
   private readonly toKick = new Set<string>();
   private txnCounter: number;
 
-  constructor(private readonly hs: Homeserver, private readonly client: FederationClient, private readonly graph: EventGraph) {
-    this.txnCounter = hs.clock();
+  private readonly storage: Storage;
+  private readonly serverName: string;
+  private readonly clock: () => number;
+  private readonly client: FederationClient;
+
+  /** Senders resume the queues left by a previous run at once. */
+  constructor(private readonly ctx: Omit<SenderContext, 'nextTxnId'>) {
+    ({ storage: this.storage, serverName: this.serverName, clock: this.clock, client: this.client } = ctx);
+    this.txnCounter = ctx.clock();
+    for (const d of this.storage.federation.destinationsWithWork()) this.sender(d).kick();
   }
 
-  install(): void {
-    this.hs.persister.inTransaction.push((ev) => this.enqueueEvent(ev));
-    this.hs.persister.afterCommit.push(() => this.kickQueued());
-    for (const d of this.hs.storage.federation.destinationsWithWork()) this.sender(d).kick();
-  }
+  /** Persister listener: queue rows inside the event's own transaction. */
+  readonly inTransaction: InTransactionListener = (ev) => this.enqueueEvent(ev);
+  /** Persister listener: send what the commit queued. */
+  readonly afterCommit: AfterCommitListener = () => this.kickQueued();
 
   relayFrom(eventId: string, origin: string): void {
     this.relays.set(eventId, origin);
@@ -36,18 +42,18 @@ export class Outbound {
 
   /** Servers (other than us) that should receive an event: joined servers, plus a member event's target. */
   destinationsFor(pdu: Pdu): string[] {
-    const servers = new Set(this.hs.storage.state.joinedServers(pdu.room_id));
+    const servers = new Set(this.storage.state.joinedServers(pdu.room_id));
     if (pdu.type === 'm.room.member' && typeof pdu.state_key === 'string' && pdu.state_key.includes(':')) {
       servers.add(serverOf(pdu.state_key));
     }
-    servers.delete(this.hs.serverName);
+    servers.delete(this.serverName);
     return [...servers].filter(isValidServerName);
   }
 
   /** Resolves when the queues of `destinations` are empty, or after `timeoutMs` (a peer may be down). */
   async flushed(destinations: string[], timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (destinations.some((d) => this.hs.storage.federation.queueDepth(d) > 0) && Date.now() < deadline) {
+    while (destinations.some((d) => this.storage.federation.queueDepth(d) > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -55,11 +61,11 @@ export class Outbound {
   /** Queues an EDU for each destination in its own SQLite transaction, then sends. */
   queueEdu(destinations: Iterable<string>, edu: { edu_type: string; content: unknown }): void {
     const json = JSON.stringify(edu);
-    const now = this.hs.clock();
-    const list = [...new Set(destinations)].filter((d) => d !== this.hs.serverName);
+    const now = this.clock();
+    const list = [...new Set(destinations)].filter((d) => d !== this.serverName);
     if (list.length === 0) return;
-    this.hs.storage.transaction(() => {
-      for (const d of list) this.hs.storage.federation.enqueueEdu(d, json, now);
+    this.storage.transaction(() => {
+      for (const d of list) this.storage.federation.enqueueEdu(d, json, now);
     });
     for (const d of list) this.sender(d).kick();
   }
@@ -81,11 +87,11 @@ export class Outbound {
     this.relays.delete(pdu.event_id);
     this.holders.delete(pdu.event_id);
     if (ev.rejected || ev.outlier || ev.backfilled) return;
-    if (pdu.origin !== this.hs.serverName && relayedFrom === undefined) return;
-    const now = this.hs.clock();
+    if (pdu.origin !== this.serverName && relayedFrom === undefined) return;
+    const now = this.clock();
     for (const d of this.destinationsFor(pdu)) {
       if (d === relayedFrom || d === holder || d === pdu.origin) continue;
-      this.hs.storage.federation.enqueuePdu(d, pdu.event_id, now);
+      this.storage.federation.enqueuePdu(d, pdu.event_id, now);
       this.toKick.add(d);
     }
   }
@@ -98,10 +104,7 @@ export class Outbound {
   private sender(destination: string): DestinationSender {
     let s = this.senders.get(destination);
     if (!s) {
-      s = new DestinationSender(destination, {
-        hs: this.hs, client: this.client, graph: this.graph,
-        nextTxnId: () => String(this.txnCounter++),
-      });
+      s = new DestinationSender(destination, { ...this.ctx, nextTxnId: () => String(this.txnCounter++) });
       this.senders.set(destination, s);
     }
     return s;

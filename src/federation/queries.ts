@@ -1,5 +1,6 @@
 // GET /query/{type} (federation-v1.md §6.1-6.2), and the client side of alias and profile lookups.
-import type { Homeserver } from '../homeserver.js';
+import type { Storage } from '../storage/index.js';
+import type { RoomService } from '../rooms/room-service.js';
 import { isJsonObject, isValidRoomAlias, isValidRoomId, isValidServerName, isValidUserId, serverOf, type JsonObject } from '../events/index.js';
 import { MatrixError, notFound } from '../errors.js';
 import { FederationClient, PeerRequestError } from './client.js';
@@ -9,8 +10,13 @@ const FED = '/_matrix/federation/v1';
 /** Servers taken from a peer's directory answer. */
 const MAX_ALIAS_SERVERS = 100;
 
-export class Queries {
-  constructor(private readonly hs: Homeserver, private readonly client: FederationClient) {}
+/** Answers other servers' queries: our aliases and our users' profiles. */
+export class QueryServer {
+  constructor(
+    private readonly storage: Storage,
+    private readonly serverName: string,
+    private readonly rooms: Pick<RoomService, 'lookupAlias'>,
+  ) {}
 
   async answer(queryType: string, query: Record<string, unknown>): Promise<JsonObject | string> {
     if (queryType === 'directory') return this.directory(query.room_alias);
@@ -20,25 +26,31 @@ export class Queries {
 
   private async directory(alias: unknown): Promise<JsonObject> {
     if (!isValidRoomAlias(alias)) throw new MatrixError(400, 'M_INVALID_PARAM', 'Missing or invalid room_alias');
-    if (serverOf(alias) !== this.hs.serverName) throw new MatrixError(400, 'M_INVALID_PARAM', 'Room alias is not hosted on this server');
-    const found = await this.hs.rooms.lookupAlias(alias);
+    if (serverOf(alias) !== this.serverName) throw new MatrixError(400, 'M_INVALID_PARAM', 'Room alias is not hosted on this server');
+    const found = await this.rooms.lookupAlias(alias);
     if (!found) throw notFound(`Room alias ${alias} not found`);
     return { room_id: found.room_id, servers: found.servers };
   }
 
   private profile(userId: unknown, field: unknown): JsonObject {
     if (!isValidUserId(userId)) throw new MatrixError(400, 'M_INVALID_PARAM', 'Missing or invalid user_id');
-    if (serverOf(userId) !== this.hs.serverName) throw new MatrixError(400, 'M_INVALID_PARAM', 'User is not hosted on this server');
+    if (serverOf(userId) !== this.serverName) throw new MatrixError(400, 'M_INVALID_PARAM', 'User is not hosted on this server');
     if (field !== undefined && field !== 'displayname' && field !== 'avatar_url') {
       throw new MatrixError(400, 'M_INVALID_PARAM', 'field must be displayname or avatar_url');
     }
-    if (!this.hs.storage.users.getUser(userId)) throw notFound('User not found');
-    const p = this.hs.storage.users.getProfile(userId);
+    if (!this.storage.users.getUser(userId)) throw notFound('User not found');
+    const p = this.storage.users.getProfile(userId);
     const all: JsonObject = { displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null };
     return field ? { [field as string]: all[field as string] } : all;
   }
 
-  /** hs.rooms.hooks.queryRemoteAlias. */
+}
+
+/** Asks other servers about their aliases and users' profiles. */
+export class RemoteQueries {
+  constructor(private readonly client: FederationClient) {}
+
+  /** RemoteRooms.queryRemoteAlias. */
   async remoteAlias(alias: string): Promise<{ room_id: string; servers: string[] } | null> {
     const server = serverOf(alias);
     try {

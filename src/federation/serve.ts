@@ -1,9 +1,9 @@
 // Answers other servers' read requests from our copy of the graph (federation-v1.md §3). Bodies
 // are built by concatenating stored PDU texts, so signed JSON is never re-serialised.
-import type { Homeserver } from '../homeserver.js';
+import type { EventLoader } from '../rooms/event-loader.js';
 import type { EventRow } from '../storage/events.js';
 import { canonicalJson, setTopLevelMember } from '../crypto/index.js';
-import { pruneEvent, serverOf, splitStateKey } from '../events/index.js';
+import { pruneEvent, serverOf, splitStateKey, type JsonObject } from '../events/index.js';
 import { MatrixError, forbidden, notFound } from '../errors.js';
 import type { EventGraph } from './event-graph.js';
 
@@ -11,21 +11,30 @@ const MAX_BACKFILL = 100;
 const MAX_MISSING = 20;
 
 export class FederationServer {
-  constructor(private readonly hs: Homeserver, private readonly graph: EventGraph) {}
+  constructor(
+    private readonly serverName: string,
+    private readonly clock: () => number,
+    private readonly loader: EventLoader,
+    private readonly graph: EventGraph,
+  ) {}
+
+  private contentOf(eventId: string): JsonObject | undefined {
+    return this.loader.pdu(eventId)?.content as JsonObject | undefined;
+  }
 
   private requireHostInRoom(roomId: string, origin: string): void {
     if (!this.graph.hostInRoom(roomId, origin)) throw forbidden('Host not in room.');
   }
 
   private txnShaped(pdus: string): string {
-    return `{"origin":${JSON.stringify(this.hs.serverName)},"origin_server_ts":${this.hs.clock()},"pdus":${pdus}}`;
+    return `{"origin":${JSON.stringify(this.serverName)},"origin_server_ts":${this.clock()},"pdus":${pdus}}`;
   }
 
   // GET /event/{eventId}
   event(origin: string, eventId: string): string {
     const row = this.graph.event(eventId);
     if (!row || row.rejected_reason) throw notFound('Event not found.');
-    const now = this.hs.clock();
+    const now = this.clock();
     return this.txnShaped(`[${this.visibleTo(origin, row) ? this.graph.renderPdu(row, now) : this.prunedPdu(row, now)}]`);
   }
 
@@ -42,7 +51,7 @@ export class FederationServer {
     if (idsOnly) {
       return JSON.stringify({ pdu_ids: stateRows.map((r) => r.event_id), auth_chain_ids: chain.map((r) => r.event_id) });
     }
-    const now = this.hs.clock();
+    const now = this.clock();
     return `{"pdus":${this.graph.renderList(stateRows, now)},"auth_chain":${this.graph.renderList(chain, now)}}`;
   }
 
@@ -54,7 +63,7 @@ export class FederationServer {
     if (!Number.isInteger(n) || n < 0) throw new MatrixError(400, 'M_INVALID_PARAM', 'limit must be a non-negative integer');
     this.requireHostInRoom(roomId, origin);
     const rows = this.graph.backfillWalk(roomId, ids, Math.min(n, MAX_BACKFILL));
-    const now = this.hs.clock();
+    const now = this.clock();
     const pdus = rows.map((r) => (this.visibleTo(origin, r) ? this.graph.renderPdu(r, now) : this.prunedPdu(r, now)));
     return this.txnShaped(`[${pdus.join(',')}]`);
   }
@@ -67,7 +76,7 @@ export class FederationServer {
     const minDepth = Number.isInteger(b.min_depth) ? (b.min_depth as number) : 0;
     this.requireHostInRoom(roomId, origin);
     const rows = this.graph.missingEvents(roomId, list(b.earliest_events), list(b.latest_events), limit, minDepth);
-    return `{"events":${this.graph.renderList(rows, this.hs.clock())}}`;
+    return `{"events":${this.graph.renderList(rows, this.clock())}}`;
   }
 
   // GET /event_auth/{roomId}/{eventId}. Open to servers not in the room (as in Synapse 0.10): an
@@ -75,7 +84,7 @@ export class FederationServer {
   eventAuth(roomId: string, eventId: string): string {
     const row = this.graph.event(eventId);
     if (!row || row.room_id !== roomId) throw notFound('Event not found.');
-    return `{"auth_chain":${this.graph.renderList(this.graph.authChain([eventId]), this.hs.clock())}}`;
+    return `{"auth_chain":${this.graph.renderList(this.graph.authChain([eventId]), this.clock())}}`;
   }
 
   private prunedPdu(row: EventRow, now: number): string {
@@ -91,12 +100,12 @@ export class FederationServer {
     const state = this.graph.stateBefore(row);
     if (!state) return true;
     const hvId = state.get('m.room.history_visibility\u0000');
-    const hv = hvId ? (this.hs.contentOf(hvId)?.history_visibility as string | undefined) : undefined;
+    const hv = hvId ? (this.contentOf(hvId)?.history_visibility as string | undefined) : undefined;
     if (hv !== 'joined' && hv !== 'invited') return true;
     for (const [k, id] of state) {
       const [type, sk] = splitStateKey(k);
       if (type !== 'm.room.member' || !sk.includes(':') || serverOf(sk) !== server) continue;
-      const m = this.hs.contentOf(id)?.membership;
+      const m = this.contentOf(id)?.membership;
       if (m === 'join' || (hv === 'invited' && m === 'invite')) return true;
     }
     return false;

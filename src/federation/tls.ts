@@ -9,7 +9,6 @@ import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Homeserver } from '../homeserver.js';
 import type { HomeserverConfig } from '../config.js';
 import { sha256Base64 } from '../crypto/index.js';
 import { splitServerName } from './peers.js';
@@ -50,18 +49,18 @@ export function loadOrCreateCertificate(config: HomeserverConfig, log: Logger): 
 }
 
 /** An extra listener (src/listen.ts) serving the app's routes over TLS on federation.port. */
-export function tlsListener(tls: TlsMaterial) {
-  return async (hs: Homeserver, app: FastifyInstance): Promise<{ url: string; close: () => Promise<void> } | null> => {
-    const port = hs.config.federation.port;
-    if (port === null || !hs.config.federation.tls || !hs.config.federation.enabled) return null;
+export function tlsListener(tls: TlsMaterial, config: Pick<HomeserverConfig, 'federation' | 'bindAddress'>) {
+  return async (app: FastifyInstance): Promise<{ url: string; close: () => Promise<void> } | null> => {
+    const port = config.federation.port;
+    if (port === null || !config.federation.tls || !config.federation.enabled) return null;
     const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => app.routing(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, hs.config.bindAddress, () => resolve());
+      server.listen(port, config.bindAddress, () => resolve());
     });
     const actual = (server.address() as AddressInfo).port;
     return {
-      url: `https://${hs.config.bindAddress}:${actual}`,
+      url: `https://${config.bindAddress}:${actual}`,
       close: () => new Promise<void>((resolve) => {
         server.closeAllConnections?.();
         server.close(() => resolve());

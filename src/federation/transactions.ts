@@ -1,6 +1,7 @@
 // PUT /send/{txnId} (federation-v1.md §2): dedupe by (origin, txnId), each PDU through the
 // receiving pipeline in order, EDUs dispatched by type, the answer stored and replayed on retry.
-import type { Homeserver } from '../homeserver.js';
+import type { Logger } from 'pino';
+import type { Storage } from '../storage/index.js';
 import { topLevelArrayElements } from '../crypto/index.js';
 import { isJsonObject, type JsonObject } from '../events/index.js';
 import { MatrixError, badJson } from '../errors.js';
@@ -12,13 +13,20 @@ export type EduHandler = (origin: string, content: JsonObject) => void;
 
 export class TransactionReceiver {
   private readonly inflight = new Map<string, Promise<string>>();
-  readonly eduHandlers = new Map<string, EduHandler>();
 
-  constructor(private readonly hs: Homeserver, private readonly inbound: InboundPdus, private readonly keyring: Keyring) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: () => number,
+    private readonly log: Logger,
+    private readonly inbound: InboundPdus,
+    private readonly keyring: Keyring,
+    /** By EDU type (the EduReceiver's). */
+    private readonly eduHandlers: ReadonlyMap<string, EduHandler>,
+  ) {}
 
   /** Returns the response JSON text. Throws MatrixError for a transaction that cannot be read at all. */
   async receive(origin: string, txnId: string, body: unknown, rawBody: string): Promise<string> {
-    const stored = this.hs.storage.federation.inboundTxn(origin, txnId);
+    const stored = this.storage.federation.inboundTxn(origin, txnId);
     if (stored !== undefined) return stored;
     const key = `${origin}\u0000${txnId}`;
     let p = this.inflight.get(key);
@@ -54,22 +62,22 @@ export class TransactionReceiver {
     const edus = Array.isArray(body.edus) ? body.edus : [];
     for (const edu of edus) this.onEdu(origin, edu);
     const response = JSON.stringify({ pdus: results });
-    this.hs.storage.federation.recordInboundTxn(origin, txnId, response, this.hs.clock());
+    this.storage.federation.recordInboundTxn(origin, txnId, response, this.clock());
     return response;
   }
 
   private async onPdu(origin: string, raw: string, parsed: unknown): Promise<JsonObject> {
     try {
-      const c = await checkPdu(raw, parsed, this.keyring, this.hs.clock());
+      const c = await checkPdu(raw, parsed, this.keyring, this.clock());
       return await this.inbound.locks.run(c.pdu.room_id, async () => {
         // Checked under the lock: a join of ours in progress holds it until the room is ours too.
-        if (this.hs.storage.events.forwardExtremities(c.pdu.room_id).length === 0) return { error: `Not in room ${c.pdu.room_id}` };
+        if (this.storage.events.forwardExtremities(c.pdu.room_id).length === 0) return { error: `Not in room ${c.pdu.room_id}` };
         await this.inbound.process(origin, c, { fetchMissing: true });
         return {};
       });
     } catch (err) {
       if (err instanceof PduRejected) return { error: err.message };
-      this.hs.log.warn({ origin, err }, 'failed to process a PDU');
+      this.log.warn({ origin, err }, 'failed to process a PDU');
       return { error: `Failed to process PDU: ${(err as Error).message}` };
     }
   }
@@ -78,13 +86,13 @@ export class TransactionReceiver {
     if (!isJsonObject(edu) || typeof edu.edu_type !== 'string' || !isJsonObject(edu.content)) return;
     const handler = this.eduHandlers.get(edu.edu_type);
     if (!handler) {
-      this.hs.log.debug({ origin, eduType: edu.edu_type }, 'ignoring unknown EDU type');
+      this.log.debug({ origin, eduType: edu.edu_type }, 'ignoring unknown EDU type');
       return;
     }
     try {
       handler(origin, edu.content);
     } catch (err) {
-      this.hs.log.warn({ origin, eduType: edu.edu_type, err }, 'EDU handler failed');
+      this.log.warn({ origin, eduType: edu.edu_type, err }, 'EDU handler failed');
     }
   }
 }

@@ -1,11 +1,10 @@
 // POST /search (client v1, Synapse 0.12)
 import type { FastifyInstance } from 'fastify';
 import type { Homeserver } from '../homeserver.js';
-import { SearchService } from '../search/search-service.js';
 import { CLIENT_V1 as V1 } from './prefixes.js';
 
 export async function clientSearchRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
-  const search = new SearchService(hs);
+  const search = hs.search;
 
   // POST /search?next_batch= {"search_categories": {"room_events": {"search_term", "keys", "order_by", "filter"}}}
   app.post(`${V1}/search`, async (req) => {

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Homeserver } from '../homeserver.js';
-import { inspectorFor, clientBundle, PAGE_HTML, PAGE_CSS } from '../inspector/index.js';
+import { PAGE_HTML, PAGE_CSS } from '../inspector/index.js';
 import { badJson, notFound } from '../errors.js';
 import { isValidEventId, isValidRoomId, isValidServerName } from '../events/index.js';
 import { CLIENT_V1 as V1 } from './prefixes.js';
@@ -21,7 +21,7 @@ const PAGE_HEADERS = {
 
 export async function inspectorRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
   if (!hs.config.inspector.enabled) return;
-  const { service, live } = inspectorFor(hs);
+  const { service, live, clientBundle } = hs.inspector;
   const admin = (req: FastifyRequest) => service.requireAdmin(hs.auth.authenticate(req).userId);
   const streams = new Set<ServerResponse>();
   app.addHook('preClose', async () => {

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import type { Homeserver } from '../homeserver.js';
 import { MatrixError, missingParam, notFound, unknown } from '../errors.js';
-import { mediaRepositoryOf, type MediaFile } from '../media/index.js';
+import type { MediaFile } from '../media/index.js';
 import { contentDisposition, parseRange } from '../media/content-headers.js';
 import { renderIdenticon, MAX_IDENTICON_SIDE } from '../media/identicon.js';
 
@@ -16,7 +16,7 @@ type Params = { serverName: string; mediaId: string; fileName?: string };
 type Query = Record<string, string | undefined>;
 
 export async function mediaRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
-  const media = mediaRepositoryOf(hs);
+  const media = hs.media;
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));

@@ -1,30 +1,23 @@
-// Wiring of the admin inspector: one service and one live feed per homeserver, built on first use
-// by the inspector's route table (so a server with the inspector disabled builds nothing).
-import type { Homeserver } from '../homeserver.js';
+// The admin inspector: one service and one live feed per homeserver (the feed listens to the
+// persister, so the composition root builds it before the persister).
 import { InspectorService } from './inspector-service.js';
-import { AdminService } from '../admin/admin-service.js';
+import { AdminService, type AdminDeps } from '../admin/admin-service.js';
 import { LiveFeed } from './live.js';
+import { clientBundler } from './page.js';
 
 export interface Inspector {
   service: InspectorService;
   live: LiveFeed;
+  /** The page's script, bundled on first request. */
+  clientBundle: () => Promise<string>;
 }
 
-const byServer = new WeakMap<Homeserver, Inspector>();
-
-export function inspectorFor(hs: Homeserver): Inspector {
-  let insp = byServer.get(hs);
-  if (!insp) {
-    // Admin rights are the admin API's: the `admins:` list or users stored with is_admin.
-    const admins = new AdminService({ storage: hs.storage, config: hs.config, appservices: hs.appservices.registry, clock: hs.clock });
-    const service = new InspectorService(hs.storage, { isAdmin: (userId) => admins.isAdmin(userId) });
-    const live = new LiveFeed(hs.persister, service);
-    hs.onClose(() => live.stop());
-    insp = { service, live };
-    byServer.set(hs, insp);
-  }
-  return insp;
+/** Admin rights are the admin API's: the `admins:` list or users stored with is_admin. */
+export function buildInspector(deps: AdminDeps): Inspector {
+  const admins = new AdminService(deps);
+  const service = new InspectorService(deps.storage, { isAdmin: (userId) => admins.isAdmin(userId) });
+  return { service, live: new LiveFeed(service), clientBundle: clientBundler() };
 }
 
 export { InspectorService } from './inspector-service.js';
-export { clientBundle, PAGE_HTML, PAGE_CSS } from './page.js';
+export { PAGE_HTML, PAGE_CSS } from './page.js';

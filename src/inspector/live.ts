@@ -1,6 +1,6 @@
 // The inspector's live feed: new events as they are persisted, and queue changes, pushed to every
 // open page as server-sent events. Queues are compared once a second, only while a page listens.
-import type { EventPersister } from '../rooms/persist.js';
+import type { AfterCommitListener } from '../rooms/persist.js';
 import type { InspectorService } from './inspector-service.js';
 
 export interface LiveMessage {
@@ -18,19 +18,20 @@ export class LiveFeed {
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastQueues = '';
 
-  constructor(persister: EventPersister, private readonly service: InspectorService) {
-    persister.afterCommit.push((ev) => {
-      if (this.listeners.size === 0) return;
-      const { pdu } = ev;
-      this.publish({
-        kind: 'event',
-        data: {
-          room_id: pdu.room_id, event_id: pdu.event_id, type: pdu.type, sender: pdu.sender,
-          state_key: pdu.state_key ?? null, outlier: ev.outlier, rejected_reason: ev.rejected,
-        },
-      });
+  constructor(private readonly service: InspectorService) {}
+
+  /** Persister listener: each new event to the open pages. */
+  readonly afterCommit: AfterCommitListener = (ev) => {
+    if (this.listeners.size === 0) return;
+    const { pdu } = ev;
+    this.publish({
+      kind: 'event',
+      data: {
+        room_id: pdu.room_id, event_id: pdu.event_id, type: pdu.type, sender: pdu.sender,
+        state_key: pdu.state_key ?? null, outlier: ev.outlier, rejected_reason: ev.rejected,
+      },
     });
-  }
+  };
 
   /** Returns an unsubscribe function, or null when too many pages are open. */
   subscribe(fn: Listener): (() => void) | null {

@@ -4,15 +4,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-let bundle: Promise<string> | null = null;
-
-/** The client script, bundled once per process (from the .ts sources, or the compiled .js in dist/). */
-export function clientBundle(): Promise<string> {
-  if (!bundle) {
-    bundle = buildBundle();
-    bundle.catch(() => { bundle = null; });
-  }
-  return bundle;
+/** The client script, bundled on first call (from the .ts sources, or the compiled .js in dist/), then kept. */
+export function clientBundler(): () => Promise<string> {
+  let bundle: Promise<string> | null = null;
+  return () => {
+    if (!bundle) {
+      bundle = buildBundle();
+      bundle.catch(() => { bundle = null; });
+    }
+    return bundle;
+  };
 }
 
 async function buildBundle(): Promise<string> {

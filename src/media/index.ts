@@ -1,30 +1,40 @@
-// Media wiring: one MediaRepository per homeserver, made on first use by the media routes.
-import type { Homeserver } from '../homeserver.js';
+// Media wiring: the repository of one homeserver, with remote media when federation is on.
+import type { Logger } from 'pino';
+import type { HomeserverConfig } from '../config.js';
+import type { Storage } from '../storage/index.js';
+import type { SigningKey } from '../crypto/index.js';
+import type { PeerHealth } from '../federation/peers.js';
 import { MediaFiles } from './media-files.js';
 import { MediaRepository } from './media-repository.js';
 import { RemoteMedia } from './remote-media.js';
 
 export { MediaRepository, type MediaFile } from './media-repository.js';
 
-const repositories = new WeakMap<Homeserver, MediaRepository>();
+export interface MediaDeps {
+  config: HomeserverConfig;
+  storage: Storage;
+  serverName: string;
+  signingKey: SigningKey;
+  clock: () => number;
+  log: Logger;
+  /** The federation client's view of peers (null: federation is off, no remote media). */
+  peers: PeerHealth | null;
+}
 
-export function mediaRepositoryOf(hs: Homeserver): MediaRepository {
-  let repo = repositories.get(hs);
-  if (repo) return repo;
-  const { config } = hs;
-  const log = hs.log.child({ component: 'media' });
+/** The repository, and what stops its remote fetches. */
+export function buildMedia(deps: MediaDeps): { repository: MediaRepository; close: () => Promise<void> } {
+  const { config } = deps;
+  const log = deps.log.child({ component: 'media' });
   const files = new MediaFiles(config.mediaStorePath);
-  const remote = hs.federation
-    ? new RemoteMedia(hs.storage, files, {
-      serverName: hs.serverName, signingKey: hs.signingKey, maxBytes: config.maxUploadSize,
+  const remote = deps.peers
+    ? new RemoteMedia(deps.storage, files, {
+      serverName: deps.serverName, signingKey: deps.signingKey, maxBytes: config.maxUploadSize,
       plainHttpLoopback: config.federation.plainHttpLoopbackPeers, timeoutMs: config.federation.requestTimeoutMs,
-      clock: hs.clock, peers: hs.federation.client.peers,
+      clock: deps.clock, peers: deps.peers,
     }, log)
     : null;
-  if (remote) hs.onClose(() => remote.close());
-  repo = new MediaRepository(hs.storage, files, remote, {
-    serverName: hs.serverName, maxUploadSize: config.maxUploadSize, clock: hs.clock,
+  const repository = new MediaRepository(deps.storage, files, remote, {
+    serverName: deps.serverName, maxUploadSize: config.maxUploadSize, clock: deps.clock,
   }, log);
-  repositories.set(hs, repo);
-  return repo;
+  return { repository, close: async () => { if (remote) await remote.close(); } };
 }

@@ -4,7 +4,11 @@
 // retried a bounded number of times per event, then that event is skipped.
 import { request } from 'undici';
 import type { Logger } from 'pino';
-import type { Homeserver } from '../homeserver.js';
+import type { Storage } from '../storage/index.js';
+import type { EventLoader } from '../rooms/event-loader.js';
+import type { AfterCommitListener } from '../rooms/persist.js';
+import type { ClientEvents } from '../sync/client-events.js';
+import type { PushRuleService } from '../accounts/push-rules-service.js';
 import type { PusherRow } from '../storage/pushers.js';
 import type { EventRow } from '../storage/events.js';
 import type { JsonObject } from '../events/index.js';
@@ -39,20 +43,33 @@ export class PusherService {
   private readonly stop = new AbortController();
   private readonly log: Logger;
 
-  constructor(private readonly hs: Homeserver) {
-    this.log = hs.log.child({ component: 'pushers' });
-    for (const p of hs.storage.pushers.all()) this.remember(p);
-    hs.persister.afterCommit.push((ev) => {
-      if (ev.rejected || ev.outlier || ev.backfilled) return;
-      const users = new Set(hs.storage.state.membersWith(ev.pdu.room_id, 'join'));
-      if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) users.add(ev.pdu.state_key);
-      for (const u of users) for (const k of this.byUser.get(u) ?? []) this.kick(k);
-    });
-    hs.onClose(() => this.stop.abort());
+  constructor(
+    private readonly storage: Storage,
+    private readonly loader: EventLoader,
+    private readonly clock: () => number,
+    log: Logger,
+    /** The client-event formatter shared with sync/. */
+    private readonly events: ClientEvents,
+    private readonly pushRules: PushRuleService,
+  ) {
+    this.log = log.child({ component: 'pushers' });
+    for (const p of storage.pushers.all()) this.remember(p);
     // Catch up on what arrived while we were down.
     setImmediate(() => {
       for (const keys of this.byUser.values()) for (const k of keys) this.kick(k);
     });
+  }
+
+  /** Persister listener: wake the pushers of the room's members. */
+  readonly afterCommit: AfterCommitListener = (ev) => {
+    if (ev.rejected || ev.outlier || ev.backfilled) return;
+    const users = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
+    if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) users.add(ev.pdu.state_key);
+    for (const u of users) for (const k of this.byUser.get(u) ?? []) this.kick(k);
+  };
+
+  close(): void {
+    this.stop.abort();
   }
 
   /** POST /pushers/set: adds, replaces or (kind null) removes a pusher of the user. */
@@ -61,7 +78,7 @@ export class PusherService {
     if (typeof appId !== 'string' || appId.length > LIMITS.app_id) throw bad("Missing or invalid 'app_id'");
     if (typeof pushkey !== 'string' || pushkey.length > LIMITS.pushkey) throw bad("Missing or invalid 'pushkey'");
     if (body.kind === null) {
-      this.hs.storage.pushers.remove(appId, pushkey, userId);
+      this.storage.pushers.remove(appId, pushkey, userId);
       this.forget({ app_id: appId, pushkey, user_id: userId });
       return;
     }
@@ -76,18 +93,18 @@ export class PusherService {
     if (typeof url !== 'string' || !/^https?:\/\//.test(url) || url.length > 2048 || !URL.canParse(url)) throw bad("'data.url' must be an http(s) URL");
     const dataJson = JSON.stringify(data);
     if (Buffer.byteLength(dataJson) > MAX_DATA_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', "'data' too large");
-    const existing = this.hs.storage.pushers.get(appId, pushkey, userId);
+    const existing = this.storage.pushers.get(appId, pushkey, userId);
     const row = {
       user_id: userId, app_id: appId, pushkey, kind: 'http', app_display_name: body.app_display_name as string,
       device_display_name: body.device_display_name as string, profile_tag: (body.profile_tag as string | undefined) ?? '',
-      lang: body.lang as string, data_json: dataJson, url, ts: this.hs.clock(),
+      lang: body.lang as string, data_json: dataJson, url, ts: this.clock(),
       // A new pusher is told about what happens from now on.
-      last_stream: existing?.last_stream ?? this.hs.storage.events.currentStreamOrdering(),
+      last_stream: existing?.last_stream ?? this.storage.events.currentStreamOrdering(),
     };
     if (body.append !== true) {
-      for (const p of this.hs.storage.pushers.all()) if (p.app_id === appId && p.pushkey === pushkey && p.user_id !== userId) this.forget(p);
+      for (const p of this.storage.pushers.all()) if (p.app_id === appId && p.pushkey === pushkey && p.user_id !== userId) this.forget(p);
     }
-    this.hs.storage.pushers.set(row, body.append === true);
+    this.storage.pushers.set(row, body.append === true);
     this.remember(row);
   }
 
@@ -122,24 +139,24 @@ export class PusherService {
         w.again = false;
         for (;;) {
           if (this.stop.signal.aborted) return;
-          const p = this.hs.storage.pushers.get(appId, pushkey, userId);
+          const p = this.storage.pushers.get(appId, pushkey, userId);
           if (!p) return;
-          const now = this.hs.storage.events.currentStreamOrdering();
+          const now = this.storage.events.currentStreamOrdering();
           if (p.last_stream >= now) break;
-          const rows = this.hs.storage.events.userStreamEvents(userId, p.last_stream, now, PAGE);
+          const rows = this.storage.events.userStreamEvents(userId, p.last_stream, now, PAGE);
           if (rows.length === 0) {
-            this.hs.storage.pushers.advance(p, now, null);
+            this.storage.pushers.advance(p, now, null);
             break;
           }
           for (const row of rows) {
             const delivered = await this.pushEvent(p, row);
             if (this.stop.signal.aborted) return;
             if (delivered === 'rejected') {
-              this.hs.storage.pushers.remove(appId, pushkey, userId);
+              this.storage.pushers.remove(appId, pushkey, userId);
               this.forget(p);
               return;
             }
-            this.hs.storage.pushers.advance(p, row.stream_ordering!, delivered ? null : (p.failing_since ?? this.hs.clock()));
+            this.storage.pushers.advance(p, row.stream_ordering!, delivered ? null : (p.failing_since ?? this.clock()));
           }
         }
       } while (w.again);
@@ -152,10 +169,10 @@ export class PusherService {
   /** true: pushed or nothing to push; false: gave up after retries; 'rejected': the gateway refused the pushkey. */
   private async pushEvent(p: PusherRow, row: EventRow): Promise<boolean | 'rejected'> {
     if (row.sender === p.user_id) return true; // never pushed for your own events
-    const ev = this.hs.sync.events.format(row);
-    const profile = this.hs.storage.users.getProfile(p.user_id);
-    const actions = evaluate(this.hs.pushRules.all(p.user_id).global, ev, {
-      userId: p.user_id, displayname: profile?.displayname ?? null, memberCount: this.hs.storage.state.membersWith(row.room_id, 'join').length,
+    const ev = this.events.format(row);
+    const profile = this.storage.users.getProfile(p.user_id);
+    const actions = evaluate(this.pushRules.all(p.user_id).global, ev, {
+      userId: p.user_id, displayname: profile?.displayname ?? null, memberCount: this.storage.state.membersWith(row.room_id, 'join').length,
     });
     const { notify, tweaks } = notifyTweaks(actions);
     if (!notify) return true;
@@ -171,7 +188,7 @@ export class PusherService {
 
   private notification(p: PusherRow, row: EventRow, ev: JsonObject, tweaks: JsonObject): JsonObject {
     const { url: _url, ...data } = JSON.parse(p.data_json) as JsonObject;
-    const sender = this.hs.storage.users.getProfile(row.sender);
+    const sender = this.storage.users.getProfile(row.sender);
     const n: JsonObject = {
       id: row.event_id, room_id: row.room_id, type: row.type, sender: row.sender, prio: 'high',
       content: (ev.content ?? {}) as JsonObject,
@@ -179,8 +196,8 @@ export class PusherService {
       devices: [{ app_id: p.app_id, pushkey: p.pushkey, pushkey_ts: Math.floor(p.ts / 1000), data, tweaks }],
     };
     if (sender?.displayname) n.sender_display_name = sender.displayname;
-    const nameId = this.hs.storage.state.currentStateEventId(row.room_id, 'm.room.name', '');
-    const name = nameId ? this.hs.persister.loader.pdu(nameId)?.content?.name : undefined;
+    const nameId = this.storage.state.currentStateEventId(row.room_id, 'm.room.name', '');
+    const name = nameId ? this.loader.pdu(nameId)?.content?.name : undefined;
     if (typeof name === 'string') n.room_name = name;
     if (row.type === 'm.room.member') n.user_is_target = row.state_key === p.user_id;
     return n;
@@ -188,9 +205,9 @@ export class PusherService {
 
   /** Messages in the room after the user's read receipt, up to the pushed event (capped). */
   private unread(userId: string, row: EventRow): number {
-    const receipt = this.hs.storage.receipts.roomReceipts(row.room_id).find((r) => r.user_id === userId && r.receipt_type === 'm.read');
-    const read = receipt ? this.hs.storage.events.getEvent(receipt.event_id)?.stream_ordering ?? 0 : 0;
-    const rows = this.hs.storage.events.roomEventsInStreamRange(row.room_id, read, row.stream_ordering!, UNREAD_CAP + 50);
+    const receipt = this.storage.receipts.roomReceipts(row.room_id).find((r) => r.user_id === userId && r.receipt_type === 'm.read');
+    const read = receipt ? this.storage.events.getEvent(receipt.event_id)?.stream_ordering ?? 0 : 0;
+    const rows = this.storage.events.roomEventsInStreamRange(row.room_id, read, row.stream_ordering!, UNREAD_CAP + 50);
     return Math.min(rows.filter((r) => r.type === 'm.room.message' && r.sender !== userId).length, UNREAD_CAP) || 1;
   }
 

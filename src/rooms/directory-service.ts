@@ -2,6 +2,7 @@ import type { Storage } from '../storage/index.js';
 import type { Requester } from '../accounts/auth.js';
 import type { RoomService } from './room-service.js';
 import type { EventPersister } from './persist.js';
+import type { AppserviceRooms } from './ports.js';
 import { BAD_ALIAS_NAME, isValidNewAliasName, isValidRoomAlias, isValidRoomId, isValidServerName, serverOf, type JsonObject } from '../events/index.js';
 import { MatrixError, forbidden, invalidParam, notFound } from '../errors.js';
 
@@ -17,6 +18,8 @@ export class DirectoryService {
     private readonly persister: EventPersister,
     private readonly serverName: string,
     private readonly admins: Pick<Set<string>, 'has'>,
+    /** Alias exclusivity of application services: required, so nothing fails open. */
+    private readonly appservices: AppserviceRooms,
   ) {}
 
   async resolve(alias: string): Promise<{ room_id: string; servers: string[] }> {
@@ -37,7 +40,7 @@ export class DirectoryService {
     if (!Array.isArray(servers) || servers.length === 0 || servers.length > MAX_ALIAS_SERVERS || !servers.every(isServerName)) {
       throw new MatrixError(400, 'M_BAD_JSON', "'servers' must be a non-empty list of server names");
     }
-    this.rooms.hooks.checkAliasExclusive?.(alias, requester);
+    this.appservices.checkAliasExclusive(alias, requester);
     this.rooms.requireRoom(body.room_id);
     if (!this.storage.rooms.createAlias(alias, body.room_id, requester.userId, servers as string[])) {
       throw new MatrixError(409, 'M_UNKNOWN', `Room alias ${alias} already exists`);
@@ -66,7 +69,7 @@ export class DirectoryService {
     if (!row) throw notFound(`Room alias ${alias} not found`);
     const allowed = this.admins.has(requester.userId) || row.creator === requester.userId || requester.appserviceId !== null;
     if (!allowed) throw forbidden('You need to be a server admin or the creator of the alias');
-    this.rooms.hooks.checkAliasExclusive?.(alias, requester);
+    this.appservices.checkAliasExclusive(alias, requester);
     this.storage.rooms.deleteAlias(alias);
   }
 

@@ -9,7 +9,7 @@ import {
 } from '../events/index.js';
 import { canonicalJson, CanonicalJsonError, type SigningKey } from '../crypto/index.js';
 import { MatrixError, forbidden, notFound, tooLarge, badJson } from '../errors.js';
-import { EventLoader } from './event-loader.js';
+import type { EventLoader } from './event-loader.js';
 import { StateAt } from './state-at.js';
 import { RoomStateCache } from './room-state-cache.js';
 
@@ -51,17 +51,26 @@ export interface RemoteEventOptions {
   ageTs: number;
 }
 
-type Hook = (ev: PersistedEvent) => void;
+/** Run inside the event's SQLite transaction: durable queue rows (federation, appservices), the search index. */
+export type InTransactionListener = (ev: PersistedEvent) => void;
+/**
+ * Run after commit: wake long-polls, kick senders. A listener that must write events itself
+ * (the guest kicker) gets the writer as an argument, and writes after the current commit.
+ */
+export type AfterCommitListener = (ev: PersistedEvent, writer: EventPersister) => void;
+
+/** Given once, at construction, by the composition root. */
+export interface PersistListeners {
+  readonly inTransaction: readonly InTransactionListener[];
+  readonly afterCommit: readonly AfterCommitListener[];
+}
 
 export class EventPersister {
-  readonly loader: EventLoader;
   readonly stateAt: StateAt;
   /** Current state of recently written rooms, for local sends (see RoomStateCache). */
   readonly roomState = new RoomStateCache();
-  /** Run inside the event's SQLite transaction: durable queue rows (federation, appservices). */
-  readonly inTransaction: Hook[] = [];
-  /** Run after commit: wake long-polls, kick senders. */
-  readonly afterCommit: Hook[] = [];
+  private readonly inTransaction: readonly InTransactionListener[];
+  private readonly afterCommit: readonly AfterCommitListener[];
   private counter = 0;
 
   constructor(
@@ -69,9 +78,13 @@ export class EventPersister {
     private readonly serverName: string,
     private readonly signingKey: SigningKey,
     private readonly clock: () => number,
+    /** Parsed events, shared with the readers (sync, federation). */
+    readonly loader: EventLoader,
+    listeners: PersistListeners,
   ) {
-    this.loader = new EventLoader(storage);
     this.stateAt = new StateAt(storage, this.loader);
+    this.inTransaction = [...listeners.inTransaction];
+    this.afterCommit = [...listeners.afterCommit];
   }
 
   /** Builds, signs, authorises and stores a new event from this server. Throws MatrixError. */
@@ -389,7 +402,7 @@ export class EventPersister {
   private runAfterCommit(ev: PersistedEvent): void {
     for (const h of this.afterCommit) {
       try {
-        h(ev);
+        h(ev, this);
       } catch {
         // A listener's failure must not fail a committed write; listeners log their own errors.
       }

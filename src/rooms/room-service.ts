@@ -6,29 +6,7 @@ import { defaultPowerLevelsContent, BAD_ALIAS_NAME, isValidNewAliasName, isValid
 import { MatrixError, badJson, forbidden, invalidParam, notFound } from '../errors.js';
 import { canonicalJson } from '../crypto/index.js';
 import type { EventPersister } from './persist.js';
-
-/** What rooms need from federation and application services; filled in by those modules. */
-export interface RoomHooks {
-  /** Ask application services about an unknown local alias (they may create the room). */
-  queryAppserviceAlias?: (alias: string) => Promise<boolean>;
-  /** Resolve an alias on another server. */
-  queryRemoteAlias?: (alias: string) => Promise<{ room_id: string; servers: string[] } | null>;
-  /** Join a room this server is not in, through one of `servers`. Returns when joined. */
-  joinRemoteRoom?: (roomId: string, userId: string, servers: string[]) => Promise<void>;
-  /** Invite a user on another server (the invitee's server countersigns). Returns the event id. */
-  inviteRemoteUser?: (roomId: string, sender: string, target: string) => Promise<string>;
-  /**
-   * Fetch older events of a room from other servers (federation backfill), for /messages when it
-   * reaches the start of our copy of the room. Resolves to how many events were added.
-   */
-  backfill?: (roomId: string, limit: number) => Promise<number>;
-  /** Lets an application service create an unknown local user in its namespace before it is targeted. */
-  ensureUser?: (userId: string) => Promise<void>;
-  /** Throws M_EXCLUSIVE when the alias belongs to an application service the requester is not. */
-  checkAliasExclusive?: (alias: string, requester: Requester) => void;
-  /** Waits (bounded) until our event has reached the other servers of its room. */
-  awaitDelivery?: (pdu: Pdu) => Promise<void>;
-}
+import type { AppserviceRooms, RemoteRooms } from './ports.js';
 
 export interface CreateRoomResult {
   room_id: string;
@@ -52,13 +30,15 @@ const MEMBERSHIP_FOR_ACTION = { invite: 'invite', leave: 'leave', ban: 'ban', ki
 export type MembershipAction = keyof typeof MEMBERSHIP_FOR_ACTION;
 
 export class RoomService {
-  hooks: RoomHooks = {};
-
   constructor(
     private readonly storage: Storage,
     private readonly persister: EventPersister,
     private readonly serverName: string,
     private readonly clock: () => number,
+    /** Rooms on other servers (noRemoteRooms when federation is off). */
+    private readonly remote: RemoteRooms,
+    /** Alias exclusivity and lazy queries of application services (noAppserviceRooms when none). */
+    private readonly appservices: AppserviceRooms,
   ) {}
 
   /**
@@ -85,7 +65,7 @@ export class RoomService {
       if (!isValidNewAliasName(body.room_alias_name, this.serverName)) throw invalidParam(BAD_ALIAS_NAME);
       alias = `#${body.room_alias_name}:${this.serverName}`;
       if (!isValidRoomAlias(alias)) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid room alias');
-      this.hooks.checkAliasExclusive?.(alias, requester);
+      this.appservices.checkAliasExclusive(alias, requester);
       if (this.storage.rooms.getAlias(alias)) throw new MatrixError(400, 'M_UNKNOWN', 'Room alias already taken');
     }
 
@@ -154,10 +134,10 @@ export class RoomService {
   async lookupAlias(alias: string): Promise<{ room_id: string; servers: string[] } | null> {
     if (!isValidRoomAlias(alias)) throw invalidParam('Invalid room alias');
     if (serverOf(alias) !== this.serverName) {
-      return this.hooks.queryRemoteAlias ? this.hooks.queryRemoteAlias(alias) : null;
+      return this.remote.queryRemoteAlias(alias);
     }
     let row = this.storage.rooms.getAlias(alias);
-    if (!row && this.hooks.queryAppserviceAlias && (await this.hooks.queryAppserviceAlias(alias))) {
+    if (!row && (await this.appservices.queryAlias(alias))) {
       row = this.storage.rooms.getAlias(alias);
     }
     if (!row) return null;
@@ -179,8 +159,8 @@ export class RoomService {
       const remote = servers.filter((s) => s !== this.serverName && isValidServerName(s));
       const invite = this.inviterServer(room_id, requester.userId);
       if (invite) remote.unshift(invite);
-      if (remote.length && this.hooks.joinRemoteRoom) {
-        await this.hooks.joinRemoteRoom(room_id, requester.userId, [...new Set(remote)]);
+      if (remote.length) {
+        await this.remote.joinRemoteRoom(room_id, requester.userId, [...new Set(remote)]);
         this.storage.rooms.unforget(requester.userId, room_id);
         return { room_id };
       }
@@ -201,7 +181,7 @@ export class RoomService {
     const membership = MEMBERSHIP_FOR_ACTION[action];
     const current = this.storage.state.membershipOf(roomId, target);
     if (current === membership) return;
-    await this.hooks.ensureUser?.(target);
+    await this.appservices.ensureUser(target);
     if (action === 'invite') return void (await this.invite(requester, roomId, target));
     if (action === 'unban' && current !== 'ban') return;
     const content: JsonObject = { membership };
@@ -211,14 +191,14 @@ export class RoomService {
       !this.storage.state.membersWith(roomId, 'join').some((u) => serverOf(u) === this.serverName);
     // Rejecting an invite from another server answers once that server has the leave, as
     // Synapse 0.12 did (its make_leave/send_leave were synchronous).
-    if (rejectingRemoteInvite) await this.hooks.awaitDelivery?.(ev.pdu);
+    if (rejectingRemoteInvite) await this.remote.awaitDelivery(ev.pdu);
   }
 
   async invite(requester: Requester, roomId: string, target: string): Promise<void> {
     if (this.storage.state.membershipOf(roomId, target) === 'invite') return;
-    await this.hooks.ensureUser?.(target);
-    if (serverOf(target) !== this.serverName && this.hooks.inviteRemoteUser) {
-      await this.hooks.inviteRemoteUser(roomId, requester.userId, target);
+    await this.appservices.ensureUser(target);
+    if (serverOf(target) !== this.serverName) {
+      await this.remote.inviteRemoteUser(roomId, requester.userId, target);
       return;
     }
     this.persister.createLocalEvent({
@@ -332,11 +312,7 @@ export class RoomService {
 
   /** Content of a join: the user's profile, as Synapse filled it in for local joins. */
   joinContent(userId: string): JsonObject {
-    const p = this.storage.users.getProfile(userId);
-    const content: JsonObject = { membership: 'join' };
-    if (p?.displayname != null) content.displayname = p.displayname;
-    if (p?.avatar_url != null) content.avatar_url = p.avatar_url;
-    return content;
+    return joinContentOf(this.storage, userId);
   }
 
   joinedServers(roomId: string): string[] {
@@ -388,4 +364,13 @@ function sameJson(a: JsonObject, b: JsonObject): boolean {
   } catch {
     return false;
   }
+}
+
+/** Content of a join: the user's profile, as Synapse filled it in for local joins (and remote ones: federation/joins.ts). */
+export function joinContentOf(storage: Pick<Storage, 'users'>, userId: string): JsonObject {
+  const p = storage.users.getProfile(userId);
+  const content: JsonObject = { membership: 'join' };
+  if (p?.displayname != null) content.displayname = p.displayname;
+  if (p?.avatar_url != null) content.avatar_url = p.avatar_url;
+  return content;
 }

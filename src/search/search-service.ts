@@ -1,7 +1,9 @@
 // POST /search (client v1, Synapse 0.12): full-text search of the user's rooms, by rank or
 // newest first, with a next_batch token to page on.
-import type { Homeserver } from '../homeserver.js';
-import type { PersistedEvent } from '../rooms/persist.js';
+import type { Storage } from '../storage/index.js';
+import type { InTransactionListener } from '../rooms/persist.js';
+import type { ClientEvents } from '../sync/client-events.js';
+import type { HistoryVisibility } from '../sync/visibility.js';
 import type { JsonObject } from '../events/index.js';
 import { MatrixError, badJson } from '../errors.js';
 import { allows, parseFilter, type EventFilter } from '../accounts/filters.js';
@@ -15,7 +17,7 @@ const DEFAULT_LIMIT = 10;
 const MAX_LIMIT = 100;
 
 /** Adds an event's searchable text to the index, inside the event's own transaction. */
-export function searchIndexer(hs: Pick<Homeserver, 'storage'>): (ev: PersistedEvent) => void {
+export function searchIndexer(storage: Storage): InTransactionListener {
   return (ev) => {
     if (ev.rejected || ev.outlier || ev.streamOrdering === null || ev.backfilled) return;
     const key = INDEXED.get(ev.pdu.type);
@@ -24,7 +26,7 @@ export function searchIndexer(hs: Pick<Homeserver, 'storage'>): (ev: PersistedEv
     const field = key.slice('content.'.length);
     const value = content && Object.hasOwn(content, field) ? content[field] : undefined;
     if (typeof value !== 'string' || value.length > MAX_VALUE) return;
-    hs.storage.search.index(ev.pdu.event_id, ev.pdu.room_id, key, value, ev.streamOrdering);
+    storage.search.index(ev.pdu.event_id, ev.pdu.room_id, key, value, ev.streamOrdering);
   };
 }
 
@@ -35,7 +37,11 @@ function ftsQuery(term: string): string {
 }
 
 export class SearchService {
-  constructor(private readonly hs: Homeserver) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly events: ClientEvents,
+    private readonly visibility: HistoryVisibility,
+  ) {}
 
   async search(userId: string, body: unknown, nextBatch: string | undefined): Promise<JsonObject> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badJson('Body must be a JSON object');
@@ -61,16 +67,16 @@ export class SearchService {
     const filter: EventFilter = parseFilter({ room: { timeline: q.filter ?? {} } }).timeline;
     const limit = Math.min(filter.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
     const page = parseBatch(nextBatch, order);
-    const rooms = this.hs.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id)
+    const rooms = this.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id)
       .filter((r) => !filter.notRooms.includes(r) && (filter.rooms === null || filter.rooms.includes(r)));
     const match = ftsQuery(q.search_term);
     if (match === '' || rooms.length === 0) return { count: 0, results: [], highlights: [] };
-    const { count, hits } = this.hs.storage.search.search(match, rooms, keys as string[], { order, offset: page.offset, before: page.before, limit });
+    const { count, hits } = this.storage.search.search(match, rooms, keys as string[], { order, offset: page.offset, before: page.before, limit });
     const results: JsonObject[] = [];
     for (const hit of hits) {
-      const row = this.hs.storage.events.getEvent(hit.event_id);
-      if (!row || row.redacted_by || !allows(filter, row) || !this.hs.sync.visibility.visible(userId, row)) continue;
-      results.push({ rank: -hit.score, result: this.hs.sync.events.format(row) });
+      const row = this.storage.events.getEvent(hit.event_id);
+      if (!row || row.redacted_by || !allows(filter, row) || !this.visibility.visible(userId, row)) continue;
+      results.push({ rank: -hit.score, result: this.events.format(row) });
     }
     const out: JsonObject = { count, results, highlights: q.search_term.split(/\s+/).filter((w) => w !== '') };
     if (hits.length === limit) {

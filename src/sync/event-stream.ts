@@ -1,10 +1,15 @@
 // GET /events: the v1 long-poll. It holds no database transaction while waiting: each round
 // reads the streams from its token, and the notifier only says "look again".
-import type { Homeserver } from '../homeserver.js';
+import type { Storage } from '../storage/index.js';
+import type { EventLoader } from '../rooms/event-loader.js';
+import type { AccountDataService } from '../accounts/account-data.js';
+import type { Metrics } from '../metrics.js';
+import type { Notifier } from './notifier.js';
+import type { AppserviceView } from './ports.js';
 import type { JsonObject } from '../events/index.js';
 import type { EventRow } from '../storage/events.js';
 import type { Requester } from '../accounts/auth.js';
-import type { SyncService } from './index.js';
+import type { SyncReader } from './reader.js';
 import { formatStreamToken, parseStreamToken, type StreamToken } from './tokens.js';
 
 const MAX_EVENTS = 100;
@@ -18,8 +23,27 @@ export interface StreamChunk {
   end: string;
 }
 
+export interface EventStreamDeps {
+  storage: Storage;
+  loader: EventLoader;
+  notifier: Notifier;
+  metrics: Metrics;
+  accountData: AccountDataService;
+  /** An application service's sender sees its namespaces (noAppserviceView when none). */
+  appservices: AppserviceView;
+}
+
 export class EventStream {
-  constructor(private readonly hs: Homeserver, private readonly sync: SyncService) {}
+  private readonly storage: Storage;
+  private readonly loader: EventLoader;
+  private readonly notifier: Notifier;
+  private readonly metrics: Metrics;
+  private readonly accountData: AccountDataService;
+  private readonly appservices: AppserviceView;
+
+  constructor(deps: EventStreamDeps, private readonly sync: SyncReader) {
+    ({ storage: this.storage, loader: this.loader, notifier: this.notifier, metrics: this.metrics, accountData: this.accountData, appservices: this.appservices } = deps);
+  }
 
   async poll(requester: Requester, fromParam: string | undefined, timeoutMs: number, signal: AbortSignal, roomId: string | null = null): Promise<StreamChunk> {
     const { userId } = requester;
@@ -33,7 +57,7 @@ export class EventStream {
     let from = parsedFrom ?? this.sync.currentToken();
     const start = fromParam ?? formatStreamToken(from);
     const deadline = Date.now() + (timeoutMs === 0 ? 0 : Math.min(Math.max(timeoutMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS));
-    this.hs.metrics.longPolls.inc();
+    this.metrics.longPolls.inc();
     try {
       for (;;) {
         const remaining = deadline - Date.now();
@@ -42,12 +66,12 @@ export class EventStream {
         const abort = () => round.abort();
         signal.addEventListener('abort', abort, { once: true });
         const woken = roomId !== null
-          ? Promise.race([this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal), this.hs.notifier.waitRoom(roomId, Math.max(remaining, 0), round.signal)])
-          : this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal);
+          ? Promise.race([this.notifier.wait(userId, Math.max(remaining, 0), round.signal), this.notifier.waitRoom(roomId, Math.max(remaining, 0), round.signal)])
+          : this.notifier.wait(userId, Math.max(remaining, 0), round.signal);
         const to = this.sync.currentToken();
         const { chunk, end } = roomId !== null ? this.collectRoom(requester, roomId, peeking, from, to) : this.collect(requester, from, to);
         const partial = end.room < to.room; // a page limit stopped the read early
-        if (chunk.length > 0 || remaining <= 0 || signal.aborted || this.hs.notifier.closed || partial) {
+        if (chunk.length > 0 || remaining <= 0 || signal.aborted || this.notifier.closed || partial) {
           round.abort();
           signal.removeEventListener('abort', abort);
           if (chunk.length === 0 && partial && remaining > 0 && !signal.aborted) {
@@ -61,7 +85,7 @@ export class EventStream {
         from = end;
       }
     } finally {
-      this.hs.metrics.longPolls.dec();
+      this.metrics.longPolls.dec();
       if (!requester.isGuest) this.sync.presence.touch(userId);
     }
   }
@@ -73,14 +97,14 @@ export class EventStream {
     const { rows, upTo } = from.room < to.room ? this.roomEvents(requester, from.room, to.room) : { rows: [], upTo: to.room };
     end.room = upTo;
     // A room joined since `from` must not reveal what history_visibility hid before the join.
-    const everything = this.hs.appservices?.senderService(requester) !== undefined;
+    const everything = this.appservices.senderServiceId(requester) !== undefined;
     const chunk: JsonObject[] = rows.filter((r) => everything || this.sync.visibility.visible(userId, r)).map((r) => this.sync.events.format(r));
-    const joined = new Set(this.hs.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id));
+    const joined = new Set(this.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id));
     chunk.push(...(this.sync.typing.eventsSince(from.typing, joined) as unknown as JsonObject[]));
     if (from.presence < to.presence) chunk.push(...(this.sync.presence.eventsBetween(userId, from.presence, to.presence) as unknown as JsonObject[]));
     if (from.receipt < to.receipt) chunk.push(...(this.sync.receipts.eventsBetween(joined, from.receipt, to.receipt) as unknown as JsonObject[]));
     // Account data and tags: global ones as {type, content}, a room's with its room_id.
-    const data = this.hs.accountData.changes(userId, from.accountData, to.accountData);
+    const data = this.accountData.changes(userId, from.accountData, to.accountData);
     chunk.push(...(data.global as unknown as JsonObject[]));
     for (const [room_id, events] of data.rooms) for (const ev of events) chunk.push({ ...ev, room_id } as unknown as JsonObject);
     return { chunk, end };
@@ -93,7 +117,7 @@ export class EventStream {
   latestInRoom(requester: Requester, roomId: string, limit: number): StreamChunk {
     const peeking = this.sync.historyAccess(requester.userId, roomId);
     const now = this.sync.currentToken();
-    const rows = this.hs.storage.events.roomEventsNewestFirst(roomId, Number.MIN_SAFE_INTEGER, now.room, Math.min(Math.max(limit, 0), MAX_EVENTS));
+    const rows = this.storage.events.roomEventsNewestFirst(roomId, Number.MIN_SAFE_INTEGER, now.room, Math.min(Math.max(limit, 0), MAX_EVENTS));
     const token = formatStreamToken(now);
     return { chunk: this.sync.visibility.filter(requester.userId, rows, peeking).map((r) => this.sync.events.format(r)), start: token, end: token };
   }
@@ -101,13 +125,13 @@ export class EventStream {
   /** One room's events, typing, receipts and its members' presence between two positions. */
   collectRoom(requester: Requester, roomId: string, peeking: boolean, from: StreamToken, to: StreamToken): { chunk: JsonObject[]; end: StreamToken } {
     const end = { ...to };
-    const rows = from.room < to.room ? this.hs.storage.events.roomEventsInStreamRange(roomId, from.room, to.room, MAX_EVENTS) : [];
+    const rows = from.room < to.room ? this.storage.events.roomEventsInStreamRange(roomId, from.room, to.room, MAX_EVENTS) : [];
     if (rows.length === MAX_EVENTS) end.room = rows[rows.length - 1].stream_ordering!;
     const chunk: JsonObject[] = this.sync.visibility.filter(requester.userId, rows, peeking).map((r) => this.sync.events.format(r));
     chunk.push(...(this.sync.typing.eventsSince(from.typing, [roomId]) as unknown as JsonObject[]));
     if (from.presence < to.presence) {
-      const members = new Set(this.hs.storage.state.membersWith(roomId, 'join'));
-      const rowsP = this.hs.storage.presence.changedBetween(from.presence, to.presence).filter((r) => members.has(r.user_id));
+      const members = new Set(this.storage.state.membersWith(roomId, 'join'));
+      const rowsP = this.storage.presence.changedBetween(from.presence, to.presence).filter((r) => members.has(r.user_id));
       chunk.push(...(rowsP.map((r) => this.sync.presence.toEvent(r)) as unknown as JsonObject[]));
     }
     if (from.receipt < to.receipt) chunk.push(...(this.sync.receipts.eventsBetween(new Set([roomId]), from.receipt, to.receipt) as unknown as JsonObject[]));
@@ -119,15 +143,15 @@ export class EventStream {
    * interested in (its namespaces), as Synapse's get_app_service_rooms did.
    */
   private roomEvents(requester: Requester, from: number, to: number): { rows: EventRow[]; upTo: number } {
-    const own = this.hs.storage.events.userStreamEvents(requester.userId, from, to, MAX_EVENTS);
+    const own = this.storage.events.userStreamEvents(requester.userId, from, to, MAX_EVENTS);
     const ownUpTo = own.length === MAX_EVENTS ? own[own.length - 1].stream_ordering! : to;
-    const service = this.hs.appservices?.senderService(requester);
+    const service = this.appservices.senderServiceId(requester);
     if (!service) return { rows: own, upTo: ownUpTo };
-    const all = this.hs.storage.events.streamEvents(from, to, MAX_EVENTS);
+    const all = this.storage.events.streamEvents(from, to, MAX_EVENTS);
     // Each list may stop at its limit: keep only what both have fully covered.
     const covered = Math.min(ownUpTo, all.length === MAX_EVENTS ? all[all.length - 1].stream_ordering! : to);
     const seen = new Set(own.map((r) => r.event_id));
-    const theirs = all.filter((r) => !seen.has(r.event_id) && this.hs.appservices.isInterested(service, this.hs.persister.loader.fromRow(r)));
+    const theirs = all.filter((r) => !seen.has(r.event_id) && this.appservices.isInterested(service, this.loader.fromRow(r)));
     const rows = [...own, ...theirs].filter((r) => r.stream_ordering! <= covered).sort((a, b) => a.stream_ordering! - b.stream_ordering!);
     return { rows, upTo: covered };
   }

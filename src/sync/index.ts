@@ -1,14 +1,20 @@
 // The read side of the client API: streams, initialSync, history and room state.
-import type { Homeserver } from '../homeserver.js';
+import type { Logger } from 'pino';
+import type { Storage } from '../storage/index.js';
+import type { RoomService } from '../rooms/room-service.js';
+import type { RemoteRooms } from '../rooms/ports.js';
+import type { AfterCommitListener } from '../rooms/persist.js';
+import type { EventStreamDeps } from './event-stream.js';
+import type { SyncReader } from './reader.js';
 import { splitStateKey, stateKey, type JsonObject } from '../events/index.js';
 import type { EventRow } from '../storage/events.js';
 import type { StateIds } from '../storage/state.js';
 import { forbidden, notFound } from '../errors.js';
-import { ClientEvents } from './client-events.js';
-import { HistoryVisibility } from './visibility.js';
-import { TypingService } from './typing.js';
-import { PresenceService } from './presence.js';
-import { ReceiptService } from './receipts.js';
+import type { ClientEvents } from './client-events.js';
+import type { HistoryVisibility } from './visibility.js';
+import type { TypingService } from './typing.js';
+import type { PresenceService } from './presence.js';
+import type { ReceiptService } from './receipts.js';
 import { EventStream } from './event-stream.js';
 import { Pagination } from './pagination.js';
 import { V2Sync } from './v2-sync.js';
@@ -22,7 +28,21 @@ interface RoomView {
   peeking: boolean;
 }
 
-export class SyncService {
+export interface SyncDeps extends EventStreamDeps {
+  log: Logger;
+  rooms: Pick<RoomService, 'requireRoom'>;
+  /** Older events from other servers for /messages (noRemoteRooms: none). */
+  remote: Pick<RemoteRooms, 'backfill'>;
+  /** The client-event formatter, shared with application services. */
+  events: ClientEvents;
+  visibility: HistoryVisibility;
+  /** Built before the persister (presence listens to it), like typing and receipts. */
+  typing: TypingService;
+  presence: PresenceService;
+  receipts: ReceiptService;
+}
+
+export class SyncService implements SyncReader {
   readonly events: ClientEvents;
   readonly visibility: HistoryVisibility;
   readonly typing: TypingService;
@@ -33,24 +53,31 @@ export class SyncService {
   /** GET /v2_alpha/sync */
   readonly v2: V2Sync;
 
-  constructor(private readonly hs: Homeserver) {
-    this.events = new ClientEvents(hs);
-    this.visibility = new HistoryVisibility(hs);
-    this.typing = new TypingService(hs);
-    this.presence = new PresenceService(hs);
-    this.receipts = new ReceiptService(hs);
-    this.stream = new EventStream(hs, this);
-    this.pagination = new Pagination(hs, this);
-    this.v2 = new V2Sync(hs, this);
+  private readonly storage: Storage;
+  private readonly rooms: Pick<RoomService, 'requireRoom'>;
+  private readonly accountData: SyncDeps['accountData'];
+
+  constructor(deps: SyncDeps) {
+    ({ storage: this.storage, rooms: this.rooms, accountData: this.accountData } = deps);
+    ({ events: this.events, visibility: this.visibility, typing: this.typing, presence: this.presence, receipts: this.receipts } = deps);
+    this.stream = new EventStream(deps, this);
+    this.pagination = new Pagination(deps.storage, deps.remote, deps.log, this);
+    this.v2 = new V2Sync(deps, this);
+  }
+
+  /** Stops the timers (typing timeouts, the presence sweeper). */
+  close(): void {
+    this.typing.close();
+    this.presence.close();
   }
 
   currentToken(): StreamToken {
     return {
-      room: this.hs.storage.events.currentStreamOrdering(),
+      room: this.storage.events.currentStreamOrdering(),
       presence: this.presence.currentStreamId(),
       typing: this.typing.currentSerial(),
       receipt: this.receipts.currentStreamId(),
-      accountData: this.hs.storage.accountData.currentStreamId(),
+      accountData: this.storage.accountData.currentStreamId(),
     };
   }
 
@@ -65,23 +92,23 @@ export class SyncService {
   }
 
   requireMember(userId: string, roomId: string): void {
-    this.hs.rooms.requireRoom(roomId);
-    if (this.hs.storage.state.membershipOf(roomId, userId) !== 'join') throw forbidden(`You are not in room ${roomId}`);
+    this.rooms.requireRoom(roomId);
+    if (this.storage.state.membershipOf(roomId, userId) !== 'join') throw forbidden(`You are not in room ${roomId}`);
   }
 
   /** GET /initialSync */
   initialSync(userId: string, limit: number, archived: boolean): JsonObject {
     const token = formatStreamToken(this.currentToken());
     const memberships = archived ? ['join', 'invite', 'leave', 'ban'] : ['join', 'invite'];
-    const forgotten = this.hs.storage.rooms.forgottenRooms(userId);
-    const rooms = this.hs.storage.state
+    const forgotten = this.storage.rooms.forgottenRooms(userId);
+    const rooms = this.storage.state
       .roomsForUser(userId, memberships)
       .filter((r) => !forgotten.has(r.room_id))
       .map(({ room_id, membership }) => this.roomSummary(userId, room_id, membership, limit));
-    const joined = this.hs.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id);
+    const joined = this.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id);
     return {
       end: token,
-      account_data: this.hs.accountData.globalEvents(userId) as unknown as JsonObject[],
+      account_data: this.accountData.globalEvents(userId) as unknown as JsonObject[],
       presence: this.presence.snapshot(userId),
       receipts: this.receipts.snapshot(joined),
       rooms,
@@ -93,20 +120,20 @@ export class SyncService {
    * the state as it was at the leave and the timeline up to it, unless the room was forgotten.
    */
   private viewOf(userId: string, roomId: string): RoomView | null {
-    const membership = this.hs.storage.state.membershipOf(roomId, userId);
-    if (membership === 'join') return { state: this.hs.storage.state.currentState(roomId), leave: null, peeking: false };
-    if (membership !== 'leave' || this.hs.storage.rooms.forgottenRooms(userId).has(roomId)) return null;
-    const id = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
-    const row = id ? this.hs.storage.events.getEvent(id) : undefined;
-    return row && row.state_group !== null ? { state: this.hs.storage.state.getGroup(row.state_group), leave: row, peeking: false } : null;
+    const membership = this.storage.state.membershipOf(roomId, userId);
+    if (membership === 'join') return { state: this.storage.state.currentState(roomId), leave: null, peeking: false };
+    if (membership !== 'leave' || this.storage.rooms.forgottenRooms(userId).has(roomId)) return null;
+    const id = this.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
+    const row = id ? this.storage.events.getEvent(id) : undefined;
+    return row && row.state_group !== null ? { state: this.storage.state.getGroup(row.state_group), leave: row, peeking: false } : null;
   }
 
   private readable(userId: string, roomId: string): RoomView {
-    this.hs.rooms.requireRoom(roomId);
+    this.rooms.requireRoom(roomId);
     const view = this.viewOf(userId, roomId);
     if (view) return view;
     // Anyone, guests included, may read a world_readable room (Synapse 0.12).
-    if (this.visibility.worldReadable(roomId)) return { state: this.hs.storage.state.currentState(roomId), leave: null, peeking: true };
+    if (this.visibility.worldReadable(roomId)) return { state: this.storage.state.currentState(roomId), leave: null, peeking: true };
     throw forbidden(`You are not in room ${roomId}`);
   }
 
@@ -115,22 +142,22 @@ export class SyncService {
     const view = this.readable(userId, roomId);
     const summary = view.peeking ? this.peekSummary(userId, roomId, view.state, limit) : this.roomSummary(userId, roomId, view.leave ? 'leave' : 'join', limit);
     if (view.leave) return { ...summary, presence: [], receipts: [] }; // nothing live after leaving (SPEC-216)
-    const members = this.hs.storage.state.membersWith(roomId, 'join');
-    const presence = members.map((u) => this.hs.storage.presence.get(u)).filter((r) => r !== undefined).map((r) => this.presence.toEvent(r));
+    const members = this.storage.state.membersWith(roomId, 'join');
+    const presence = members.map((u) => this.storage.presence.get(u)).filter((r) => r !== undefined).map((r) => this.presence.toEvent(r));
     return { ...summary, presence, receipts: this.receipts.snapshot([roomId]) };
   }
 
   private roomSummary(userId: string, roomId: string, membership: string, limit: number): JsonObject {
-    const visibility = this.hs.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
+    const visibility = this.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
     const out: JsonObject = { room_id: roomId, membership, visibility };
     // Tags and other room account data (v2_alpha), as Synapse 0.12's initialSync showed them.
-    out.account_data = this.hs.accountData.roomEvents(userId, roomId) as unknown as JsonObject[];
+    out.account_data = this.accountData.roomEvents(userId, roomId) as unknown as JsonObject[];
     const view = membership === 'join' || membership === 'leave' ? this.viewOf(userId, roomId) : null;
     if (view) {
       out.messages = this.pagination.latest(userId, roomId, limit, view.leave);
       out.state = this.formatState(view.state);
     } else if (membership === 'invite') {
-      const id = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
+      const id = this.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
       const ev = id ? this.events.formatId(id) : undefined;
       if (ev) {
         out.inviter = ev.sender;
@@ -142,7 +169,7 @@ export class SyncService {
 
   /** A world_readable room seen from outside: its world_readable history and current state. */
   private peekSummary(userId: string, roomId: string, state: StateIds, limit: number): JsonObject {
-    const visibility = this.hs.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
+    const visibility = this.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
     return {
       room_id: roomId, visibility, account_data: [],
       messages: this.pagination.latest(userId, roomId, limit, null, true),
@@ -155,8 +182,8 @@ export class SyncService {
    * peeking, shown only world_readable events). Everyone else gets 403.
    */
   historyAccess(userId: string, roomId: string): boolean {
-    this.hs.rooms.requireRoom(roomId);
-    if (this.hs.storage.state.membershipOf(roomId, userId) === 'join') return false;
+    this.rooms.requireRoom(roomId);
+    if (this.storage.state.membershipOf(roomId, userId) === 'join') return false;
     if (this.visibility.worldReadable(roomId)) return true;
     throw forbidden(`You are not in room ${roomId}`);
   }
@@ -191,7 +218,7 @@ export class SyncService {
 
   /** GET /events/{eventId} */
   eventById(userId: string, eventId: string): JsonObject {
-    const row = this.hs.storage.events.getEvent(eventId);
+    const row = this.storage.events.getEvent(eventId);
     if (!row || row.outlier || row.rejected_reason) throw notFound('Event not found.');
     const peeking = this.historyAccess(userId, row.room_id);
     if (!(peeking ? this.visibility.visibleToPeeker(row) : this.visibility.visible(userId, row))) throw forbidden('You may not see this event');
@@ -199,31 +226,17 @@ export class SyncService {
   }
 }
 
-/** Creates the sync services and plugs them into federation EDUs. */
-export function installSync(hs: Homeserver): SyncService {
-  const sync = new SyncService(hs);
-  hs.profiles.changed.push((userId) => sync.presence.profileChanged(userId));
-  hs.persister.afterCommit.push(({ pdu, outlier, backfilled, rejected }) => {
+/** Persister listener: a join re-announces presence (Synapse 0.12's user_joined_room). */
+export function presenceOnJoin(presence: PresenceService): AfterCommitListener {
+  return ({ pdu, outlier, backfilled, rejected }) => {
     if (pdu.type !== 'm.room.member' || outlier || backfilled || rejected || typeof pdu.state_key !== 'string') return;
     if ((pdu.content as JsonObject).membership !== 'join') return;
-    sync.presence.joinedRoom(pdu.state_key, pdu.room_id);
-  });
-  if (hs.federation) {
-    hs.federation.edus.sink = {
-      setRemoteTyping: (roomId, userId, typing) => sync.typing.setRemote(roomId, userId, typing),
-      setRemotePresence: (userId, update) => sync.presence.setRemote(userId, update),
-      setRemoteReceipt: (roomId, type, userId, ids, data) => sync.receipts.setRemote(roomId, type, userId, ids, data),
-      localPresence: (userId) => {
-        const row = hs.storage.presence.get(userId);
-        if (!row) return null;
-        // With the profile, as the pushes on join carry it (Synapse 0.12's presence carried it).
-        const p = hs.storage.users.getProfile(userId);
-        return {
-          presence: row.state, last_active_ago: hs.clock() - row.last_active_ts, status_msg: row.status_msg,
-          displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
-        };
-      },
-    };
-  }
-  return sync;
+    presence.joinedRoom(pdu.state_key, pdu.room_id);
+  };
 }
+
+export { ClientEvents } from './client-events.js';
+export { HistoryVisibility } from './visibility.js';
+export { TypingService } from './typing.js';
+export { PresenceService } from './presence.js';
+export { ReceiptService } from './receipts.js';

@@ -1,9 +1,11 @@
 // GET /rooms/{roomId}/messages: history in topological order, filtered by history visibility,
 // pulling older events from other servers when our copy of the room runs out.
-import type { Homeserver } from '../homeserver.js';
+import type { Logger } from 'pino';
+import type { Storage } from '../storage/index.js';
+import type { RemoteRooms } from '../rooms/ports.js';
 import type { EventRow } from '../storage/events.js';
 import type { JsonObject } from '../events/index.js';
-import type { SyncService } from './index.js';
+import type { SyncReader } from './reader.js';
 import { badPagination } from '../errors.js';
 import { formatStreamToken, formatTopologicalToken, parseStreamToken, parseTopologicalToken, type TopologicalToken } from './tokens.js';
 
@@ -17,7 +19,13 @@ export interface MessagesQuery {
 }
 
 export class Pagination {
-  constructor(private readonly hs: Homeserver, private readonly sync: SyncService) {}
+  constructor(
+    private readonly storage: Storage,
+    /** Older events from other servers (noRemoteRooms: none). */
+    private readonly remote: Pick<RemoteRooms, 'backfill'>,
+    private readonly log: Logger,
+    private readonly sync: SyncReader,
+  ) {}
 
   async messages(userId: string, roomId: string, q: MessagesQuery): Promise<{ chunk: JsonObject[]; start: string; end: string }> {
     const { leave, peeking } = this.sync.readAccess(userId, roomId);
@@ -38,13 +46,13 @@ export class Pagination {
       return cut === -1 ? got : got.slice(0, cut);
     };
     let rows = readCapped();
-    if (dir === 'b' && rows.length < limit && this.hs.rooms.hooks.backfill && this.hs.storage.events.backwardExtremities(roomId).length > 0) {
+    if (dir === 'b' && rows.length < limit && this.storage.events.backwardExtremities(roomId).length > 0) {
       // Our copy of the room ends here: ask the servers in the room for more, then read again.
       try {
-        await this.hs.rooms.hooks.backfill(roomId, limit - rows.length + 10);
+        await this.remote.backfill(roomId, limit - rows.length + 10);
         rows = readCapped();
       } catch (err) {
-        this.hs.log.warn({ err, roomId }, 'backfill failed');
+        this.log.warn({ err, roomId }, 'backfill failed');
       }
     }
     const visible = this.sync.visibility.filter(userId, rows, peeking);
@@ -75,7 +83,7 @@ export class Pagination {
   }
 
   private read(roomId: string, from: TopologicalToken, dir: 'b' | 'f', limit: number, until: TopologicalToken | null): EventRow[] {
-    const rows = this.hs.storage.events.roomEventsTopological(roomId, from.depth, from.stream, dir, limit);
+    const rows = this.storage.events.roomEventsTopological(roomId, from.depth, from.stream, dir, limit);
     if (!until) return rows;
     const beyond = (r: EventRow) =>
       dir === 'b'
@@ -95,7 +103,7 @@ export class Pagination {
       if (topo) return topo;
     }
     const stream = token === undefined || token === 'END' ? null : parseStreamToken(token).room;
-    const at = this.hs.storage.events.positionAt(roomId, stream);
+    const at = this.storage.events.positionAt(roomId, stream);
     if (!at) return dir === 'b' ? { depth: 0, stream: 0 } : { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER };
     return dir === 'b' ? { depth: at.depth, stream: at.stream + 1 } : at;
   }

@@ -1,4 +1,6 @@
-import type { Homeserver } from '../homeserver.js';
+import type { Storage } from '../storage/index.js';
+import type { Notifier } from './notifier.js';
+import type { EduSender, PresenceUpdate } from './ports.js';
 import type { PresenceRow } from '../storage/presence.js';
 import { isValidUserId, serverOf, type JsonObject } from '../events/index.js';
 import { MatrixError, forbidden, notFound } from '../errors.js';
@@ -29,26 +31,49 @@ export class PresenceService {
   private readonly remoteProfiles = new Map<string, { displayname: string | null; avatar_url: string | null }>();
   private readonly sweeper: ReturnType<typeof setInterval>;
 
-  constructor(private readonly hs: Homeserver) {
-    const idle = hs.config.presenceIdleTimeoutMs;
+  constructor(
+    private readonly storage: Storage,
+    private readonly serverName: string,
+    private readonly clock: () => number,
+    private readonly config: { presenceIdleTimeoutMs: number },
+    private readonly notifier: Pick<Notifier, 'notifyUsers' | 'isWaiting'>,
+    /** Presence out to other servers (noEduSender when federation is off). */
+    private readonly edus: EduSender,
+  ) {
+    const idle = config.presenceIdleTimeoutMs;
     this.sweeper = setInterval(() => this.sweepIdle(), Math.max(10, Math.min(idle / 2, 30_000)));
     this.sweeper.unref();
-    hs.onClose(() => clearInterval(this.sweeper));
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** Our user's current presence with their profile, to answer a peer's presence poll. */
+  localPresence(userId: string): PresenceUpdate | null {
+    const row = this.storage.presence.get(userId);
+    if (!row) return null;
+    // With the profile, as the pushes on join carry it (Synapse 0.12's presence carried it).
+    const p = this.storage.users.getProfile(userId);
+    return {
+      presence: row.state, last_active_ago: this.clock() - row.last_active_ts, status_msg: row.status_msg,
+      displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
+    };
   }
 
   /** Synapse marked users offline some time after their last event stream closed. */
   private sweepIdle(): void {
-    const cutoff = this.hs.clock() - this.hs.config.presenceIdleTimeoutMs;
+    const cutoff = this.clock() - this.config.presenceIdleTimeoutMs;
     for (const [userId, seen] of this.lastSeen) {
-      if (seen > cutoff || this.hs.notifier.isWaiting(userId)) continue;
+      if (seen > cutoff || this.notifier.isWaiting(userId)) continue;
       this.lastSeen.delete(userId);
-      const row = this.hs.storage.presence.get(userId);
+      const row = this.storage.presence.get(userId);
       if (row && row.state !== 'offline') this.update(userId, 'offline', row.status_msg);
     }
   }
 
   currentStreamId(): number {
-    return this.hs.storage.presence.currentStreamId();
+    return this.storage.presence.currentStreamId();
   }
 
   /** PUT /presence/{userId}/status */
@@ -65,13 +90,13 @@ export class PresenceService {
 
   /** Opening an event stream marks the user online (without churning the stream if already so). */
   markActive(userId: string): void {
-    const now = this.hs.clock();
+    const now = this.clock();
     const seen = this.lastSeen.get(userId);
     this.lastSeen.set(userId, now);
     // As Synapse 0.12: only a stream opened after none was open for STREAM_STOP_GRACE_MS brings
     // the user online; a client polling on keeps the state it set (e.g. "offline").
-    if (seen !== undefined && (now - seen < STREAM_STOP_GRACE_MS || this.hs.notifier.isWaiting(userId))) return;
-    const row = this.hs.storage.presence.get(userId);
+    if (seen !== undefined && (now - seen < STREAM_STOP_GRACE_MS || this.notifier.isWaiting(userId))) return;
+    const row = this.storage.presence.get(userId);
     if (row?.state === 'online') return;
     this.update(userId, 'online', row?.status_msg ?? null);
   }
@@ -81,7 +106,7 @@ export class PresenceService {
    * again to the user, the rooms they share and their observers (SyTest 20profile-events).
    */
   profileChanged(userId: string): void {
-    const row = this.hs.storage.presence.get(userId);
+    const row = this.storage.presence.get(userId);
     this.update(userId, row?.state ?? 'offline', row?.status_msg ?? null);
   }
 
@@ -91,23 +116,23 @@ export class PresenceService {
    * the presence of our members of the room, which it has not seen before.
    */
   joinedRoom(userId: string, roomId: string): void {
-    if (serverOf(userId) === this.hs.serverName) {
+    if (serverOf(userId) === this.serverName) {
       this.profileChanged(userId);
       this.pollRemoteMembers(roomId);
       return;
     }
-    const now = this.hs.clock();
+    const now = this.clock();
     const pushes = [];
-    for (const member of this.hs.storage.state.membersWith(roomId, 'join')) {
-      if (serverOf(member) !== this.hs.serverName) continue;
-      const row = this.hs.storage.presence.get(member);
-      const p = this.hs.storage.users.getProfile(member);
+    for (const member of this.storage.state.membersWith(roomId, 'join')) {
+      if (serverOf(member) !== this.serverName) continue;
+      const row = this.storage.presence.get(member);
+      const p = this.storage.users.getProfile(member);
       pushes.push({
         user_id: member, presence: row?.state ?? 'offline', last_active_ago: row ? now - row.last_active_ts : 0,
         status_msg: row?.status_msg ?? null, displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
       });
     }
-    this.hs.federation?.edus.sendPresenceTo(serverOf(userId), pushes);
+    this.edus.sendPresenceTo(serverOf(userId), pushes);
   }
 
   /**
@@ -117,19 +142,19 @@ export class PresenceService {
    */
   private pollRemoteMembers(roomId: string): void {
     const byServer = new Map<string, string[]>();
-    for (const member of this.hs.storage.state.membersWith(roomId, 'join')) {
+    for (const member of this.storage.state.membersWith(roomId, 'join')) {
       const server = serverOf(member);
-      if (server === this.hs.serverName) continue;
+      if (server === this.serverName) continue;
       const list = byServer.get(server) ?? [];
       if (list.length < MAX_POLL_PER_SERVER) list.push(member);
       byServer.set(server, list);
     }
-    for (const [server, users] of byServer) this.hs.federation?.edus.pollPresence(server, users);
+    for (const [server, users] of byServer) this.edus.pollPresence(server, users);
   }
 
   /** The user's stream was open until now (the idle clock starts when the last poll ends). */
   touch(userId: string): void {
-    if (this.lastSeen.has(userId)) this.lastSeen.set(userId, this.hs.clock());
+    if (this.lastSeen.has(userId)) this.lastSeen.set(userId, this.clock());
   }
 
   /** A presence push from another server (edus.ts has checked every field). */
@@ -141,17 +166,17 @@ export class PresenceService {
     this.remoteProfiles.delete(userId);
     this.remoteProfiles.set(userId, { displayname: text(u.displayname), avatar_url: text(u.avatar_url) });
     if (this.remoteProfiles.size > MAX_REMOTE_PROFILES) this.remoteProfiles.delete(this.remoteProfiles.keys().next().value!);
-    this.hs.storage.presence.set(userId, u.presence, u.status_msg ?? null, this.hs.clock() - (u.last_active_ago ?? 0));
-    this.hs.notifier.notifyUsers(this.audience(userId));
+    this.storage.presence.set(userId, u.presence, u.status_msg ?? null, this.clock() - (u.last_active_ago ?? 0));
+    this.notifier.notifyUsers(this.audience(userId));
   }
 
   private update(userId: string, state: string, statusMsg: string | null): void {
-    const now = this.hs.clock();
-    this.hs.storage.presence.set(userId, state, statusMsg, now);
-    this.hs.notifier.notifyUsers(this.audience(userId));
-    if (serverOf(userId) === this.hs.serverName) {
-      const p = this.hs.storage.users.getProfile(userId);
-      this.hs.federation?.edus.sendPresence(userId, {
+    const now = this.clock();
+    this.storage.presence.set(userId, state, statusMsg, now);
+    this.notifier.notifyUsers(this.audience(userId));
+    if (serverOf(userId) === this.serverName) {
+      const p = this.storage.users.getProfile(userId);
+      this.edus.sendPresence(userId, {
         presence: state, last_active_ago: 0, status_msg: statusMsg, displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
       });
     }
@@ -160,9 +185,9 @@ export class PresenceService {
   /** GET /presence/{userId}/status — only for users you share a room with, or list. */
   getStatus(requester: string, userId: string): JsonObject {
     if (requester !== userId && !this.visibleUsers(requester).has(userId)) throw notFound('Presence information not visible');
-    const row = this.hs.storage.presence.get(userId);
+    const row = this.storage.presence.get(userId);
     const out: JsonObject = { presence: row?.state ?? 'offline' };
-    if (row) out.last_active_ago = this.hs.clock() - row.last_active_ts;
+    if (row) out.last_active_ago = this.clock() - row.last_active_ts;
     if (row?.status_msg) out.status_msg = row.status_msg;
     return out;
   }
@@ -170,10 +195,10 @@ export class PresenceService {
   /** Users whose presence `userId` sees: everyone sharing a joined room, plus the accepted entries of their presence list. */
   visibleUsers(userId: string): Set<string> {
     const users = new Set<string>();
-    for (const { room_id } of this.hs.storage.state.roomsForUser(userId, ['join'])) {
-      for (const u of this.hs.storage.state.membersWith(room_id, 'join')) users.add(u);
+    for (const { room_id } of this.storage.state.roomsForUser(userId, ['join'])) {
+      for (const u of this.storage.state.membersWith(room_id, 'join')) users.add(u);
     }
-    for (const r of this.hs.storage.presence.list(userId)) if (r.accepted === 1) users.add(r.observed_user_id);
+    for (const r of this.storage.presence.list(userId)) if (r.accepted === 1) users.add(r.observed_user_id);
     users.add(userId);
     return users;
   }
@@ -181,12 +206,12 @@ export class PresenceService {
   /** Who should be woken when `userId`'s presence changes. */
   private audience(userId: string): Set<string> {
     const users = this.visibleUsers(userId);
-    for (const o of this.hs.storage.presence.observers(userId)) users.add(o);
+    for (const o of this.storage.presence.observers(userId)) users.add(o);
     return users;
   }
 
   eventsBetween(userId: string, fromExclusive: number, toInclusive: number): PresenceEvent[] {
-    const rows = this.hs.storage.presence.changedBetween(fromExclusive, toInclusive);
+    const rows = this.storage.presence.changedBetween(fromExclusive, toInclusive);
     if (rows.length === 0) return [];
     const visible = this.visibleUsers(userId);
     return rows.filter((r) => visible.has(r.user_id)).map((r) => this.toEvent(r));
@@ -196,16 +221,16 @@ export class PresenceService {
   snapshot(userId: string): PresenceEvent[] {
     const out: PresenceEvent[] = [];
     for (const u of this.visibleUsers(userId)) {
-      const row = this.hs.storage.presence.get(u);
+      const row = this.storage.presence.get(u);
       if (row) out.push(this.toEvent(row));
     }
     return out;
   }
 
   toEvent(row: PresenceRow): PresenceEvent {
-    const p = serverOf(row.user_id) === this.hs.serverName ? this.hs.storage.users.getProfile(row.user_id) : this.remoteProfiles.get(row.user_id);
+    const p = serverOf(row.user_id) === this.serverName ? this.storage.users.getProfile(row.user_id) : this.remoteProfiles.get(row.user_id);
     const content: JsonObject = {
-      user_id: row.user_id, presence: row.state, last_active_ago: this.hs.clock() - row.last_active_ts,
+      user_id: row.user_id, presence: row.state, last_active_ago: this.clock() - row.last_active_ts,
       displayname: p?.displayname ?? null, avatar_url: p?.avatar_url ?? null,
     };
     if (row.status_msg) content.status_msg = row.status_msg;
@@ -220,7 +245,7 @@ export class PresenceService {
    */
   list(requester: string, userId: string): JsonObject[] {
     if (requester !== userId) throw forbidden('Cannot see another user\'s presence list');
-    return this.hs.storage.presence.list(userId).map((r) =>
+    return this.storage.presence.list(userId).map((r) =>
       r.accepted === 1
         ? { user_id: r.observed_user_id, accepted: true, ...this.getStatusRaw(r.observed_user_id) }
         : { user_id: r.observed_user_id, accepted: false, presence: 'offline' },
@@ -242,21 +267,21 @@ export class PresenceService {
       throw new MatrixError(400, 'M_TOO_LARGE', `At most ${MAX_LIST_EDIT} user ids per request`);
     }
     const changed = new Set<string>([userId]);
-    this.hs.storage.transaction(() => {
-      for (const u of invite as string[]) if (u !== userId) this.hs.storage.presence.addToList(userId, u);
-      for (const u of drop as string[]) this.hs.storage.presence.dropFromList(userId, u);
-      if (this.hs.storage.presence.listSize(userId) > MAX_LIST_SIZE) {
+    this.storage.transaction(() => {
+      for (const u of invite as string[]) if (u !== userId) this.storage.presence.addToList(userId, u);
+      for (const u of drop as string[]) this.storage.presence.dropFromList(userId, u);
+      if (this.storage.presence.listSize(userId) > MAX_LIST_SIZE) {
         throw new MatrixError(400, 'M_TOO_LARGE', `A presence list holds at most ${MAX_LIST_SIZE} users`); // rolls back
       }
     });
     for (const u of [...invite, ...drop] as string[]) changed.add(u);
-    this.hs.notifier.notifyUsers(changed);
+    this.notifier.notifyUsers(changed);
   }
 
   private getStatusRaw(userId: string): JsonObject {
-    const row = this.hs.storage.presence.get(userId);
+    const row = this.storage.presence.get(userId);
     return row
-      ? { presence: row.state, last_active_ago: this.hs.clock() - row.last_active_ts, ...(row.status_msg ? { status_msg: row.status_msg } : {}) }
+      ? { presence: row.state, last_active_ago: this.clock() - row.last_active_ts, ...(row.status_msg ? { status_msg: row.status_msg } : {}) }
       : { presence: 'offline' };
   }
 }

@@ -1,4 +1,6 @@
-import type { Homeserver } from '../homeserver.js';
+import type { Storage } from '../storage/index.js';
+import type { UserWaker } from '../accounts/ports.js';
+import type { EduSender } from './ports.js';
 import type { ReceiptRow } from '../storage/receipts.js';
 import type { JsonObject } from '../events/index.js';
 import { MatrixError, forbidden, notFound } from '../errors.js';
@@ -17,21 +19,27 @@ const MAX_REMOTE_RECEIPT_TYPES = 8;
 
 /** Read receipts (v2_alpha in this era), persisted with a stream id. */
 export class ReceiptService {
-  constructor(private readonly hs: Homeserver) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: () => number,
+    private readonly notifier: UserWaker,
+    /** Receipts out to other servers (noEduSender when federation is off). */
+    private readonly edus: EduSender,
+  ) {}
 
   currentStreamId(): number {
-    return this.hs.storage.receipts.currentStreamId();
+    return this.storage.receipts.currentStreamId();
   }
 
   /** POST /_matrix/client/v2_alpha/rooms/{roomId}/receipt/m.read/{eventId} */
   setLocal(userId: string, roomId: string, type: string, eventId: string): void {
     if (!CLIENT_RECEIPT_TYPES.has(type)) throw new MatrixError(400, 'M_INVALID_PARAM', "Receipt type must be 'm.read'");
-    if (this.hs.storage.state.membershipOf(roomId, userId) !== 'join') throw forbidden('You are not in this room');
-    const ev = this.hs.storage.events.getEvent(eventId);
+    if (this.storage.state.membershipOf(roomId, userId) !== 'join') throw forbidden('You are not in this room');
+    const ev = this.storage.events.getEvent(eventId);
     if (!ev || ev.room_id !== roomId) throw notFound('Unknown event');
-    const ts = this.hs.clock();
+    const ts = this.clock();
     this.store(roomId, type, userId, eventId, ts);
-    this.hs.federation?.edus.sendReceipt(roomId, type, userId, [eventId], { ts });
+    this.edus.sendReceipt(roomId, type, userId, [eventId], { ts });
   }
 
   /**
@@ -40,31 +48,31 @@ export class ReceiptService {
    */
   setRemote(roomId: string, type: string, userId: string, eventIds: string[], data: JsonObject): void {
     if (eventIds.length === 0) return;
-    const types = this.hs.storage.receipts.types(roomId, userId);
+    const types = this.storage.receipts.types(roomId, userId);
     if (!types.includes(type) && types.length >= MAX_REMOTE_RECEIPT_TYPES) return;
-    const ts = Number.isSafeInteger(data.ts) && (data.ts as number) >= 0 ? (data.ts as number) : this.hs.clock();
+    const ts = Number.isSafeInteger(data.ts) && (data.ts as number) >= 0 ? (data.ts as number) : this.clock();
     this.store(roomId, type, userId, eventIds[eventIds.length - 1]!, ts);
   }
 
   private store(roomId: string, type: string, userId: string, eventId: string, ts: number): void {
     // Receipts only move forwards, as in Synapse 0.12 (SyTest 21receipts): one for an event
     // older than the current receipt's is ignored.
-    const current = this.hs.storage.receipts.roomReceipts(roomId).find((r) => r.receipt_type === type && r.user_id === userId);
+    const current = this.storage.receipts.roomReceipts(roomId).find((r) => r.receipt_type === type && r.user_id === userId);
     if (current && current.event_id !== eventId) {
-      const was = this.hs.storage.events.getEvent(current.event_id)?.stream_ordering;
-      const now = this.hs.storage.events.getEvent(eventId)?.stream_ordering;
+      const was = this.storage.events.getEvent(current.event_id)?.stream_ordering;
+      const now = this.storage.events.getEvent(eventId)?.stream_ordering;
       if (was != null && now != null && now < was) return;
     }
-    this.hs.storage.receipts.set(roomId, type, userId, eventId, ts);
-    this.hs.notifier.notifyUsers(this.hs.storage.state.membersWith(roomId, 'join'));
+    this.storage.receipts.set(roomId, type, userId, eventId, ts);
+    this.notifier.notifyUsers(this.storage.state.membersWith(roomId, 'join'));
   }
 
   eventsBetween(roomIds: Set<string>, fromExclusive: number, toInclusive: number): ReceiptEvent[] {
-    return toEvents(this.hs.storage.receipts.changedBetween(fromExclusive, toInclusive).filter((r) => roomIds.has(r.room_id)));
+    return toEvents(this.storage.receipts.changedBetween(fromExclusive, toInclusive).filter((r) => roomIds.has(r.room_id)));
   }
 
   snapshot(roomIds: Iterable<string>): ReceiptEvent[] {
-    return toEvents([...roomIds].flatMap((r) => this.hs.storage.receipts.roomReceipts(r)));
+    return toEvents([...roomIds].flatMap((r) => this.storage.receipts.roomReceipts(r)));
   }
 }
 

@@ -1,4 +1,6 @@
-import type { Homeserver } from '../homeserver.js';
+import type { Storage } from '../storage/index.js';
+import type { UserWaker } from '../accounts/ports.js';
+import type { EduSender } from './ports.js';
 import { serverOf } from '../events/index.js';
 import { forbidden } from '../errors.js';
 
@@ -15,11 +17,17 @@ export class TypingService {
   private readonly roomSerial = new Map<string, number>();
   private serial = 0;
 
-  constructor(private readonly hs: Homeserver) {
-    hs.onClose(() => {
-      for (const users of this.typing.values()) for (const t of users.values()) clearTimeout(t);
-      this.typing.clear();
-    });
+  constructor(
+    private readonly storage: Storage,
+    private readonly serverName: string,
+    private readonly notifier: UserWaker,
+    /** Typing out to other servers (noEduSender when federation is off). */
+    private readonly edus: EduSender,
+  ) {}
+
+  close(): void {
+    for (const users of this.typing.values()) for (const t of users.values()) clearTimeout(t);
+    this.typing.clear();
   }
 
   currentSerial(): number {
@@ -29,10 +37,10 @@ export class TypingService {
   /** PUT /rooms/{roomId}/typing/{userId} from a local client. */
   setLocal(roomId: string, requester: string, userId: string, typing: boolean, timeoutMs: number): void {
     if (requester !== userId) throw forbidden("Cannot set another user's typing state");
-    if (serverOf(userId) !== this.hs.serverName) throw forbidden('User is not local');
-    if (this.hs.storage.state.membershipOf(roomId, userId) !== 'join') throw forbidden('User is not in the room');
+    if (serverOf(userId) !== this.serverName) throw forbidden('User is not local');
+    if (this.storage.state.membershipOf(roomId, userId) !== 'join') throw forbidden('User is not in the room');
     this.set(roomId, userId, typing, Math.min(Math.max(timeoutMs, 0), MAX_TIMEOUT_MS));
-    this.hs.federation?.edus.sendTyping(roomId, userId, typing);
+    this.edus.sendTyping(roomId, userId, typing);
   }
 
   /** An m.typing EDU from another server. */
@@ -59,7 +67,7 @@ export class TypingService {
 
   private changed(roomId: string): void {
     this.roomSerial.set(roomId, ++this.serial);
-    this.hs.notifier.notifyUsers(this.hs.storage.state.membersWith(roomId, 'join'));
+    this.notifier.notifyUsers(this.storage.state.membersWith(roomId, 'join'));
   }
 
   /** m.typing events for the given rooms whose typing set changed after `since`. */

@@ -2,11 +2,16 @@
 // {next_batch, presence, account_data, rooms: {join, invite, leave}}, each room with its
 // timeline {events, limited, prev_batch}, state (the state at the start of the timeline that the
 // client does not have yet), ephemeral (typing, receipts) and account_data (tags).
-import type { Homeserver } from '../homeserver.js';
+import type { Storage } from '../storage/index.js';
+import type { EventLoader } from '../rooms/event-loader.js';
+import type { AccountDataService } from '../accounts/account-data.js';
+import type { Metrics } from '../metrics.js';
+import type { Notifier } from './notifier.js';
 import type { Requester } from '../accounts/auth.js';
 import type { EventRow } from '../storage/events.js';
 import type { StateIds } from '../storage/state.js';
-import type { SyncService } from './index.js';
+import type { SyncReader } from './reader.js';
+import type { EventStreamDeps } from './event-stream.js';
 import type { AccountDataEvent } from '../accounts/account-data.js';
 import { splitStateKey, stateKey, type JsonObject } from '../events/index.js';
 import { allows, allowsRoom, timelineLimit, type EventFilter, type SyncFilter } from '../accounts/filters.js';
@@ -39,16 +44,24 @@ interface Timeline {
 type Section = { events: JsonObject[] };
 
 export class V2Sync {
-  constructor(private readonly hs: Homeserver, private readonly streams: SyncService) {}
+  private readonly storage: Storage;
+  private readonly loader: EventLoader;
+  private readonly notifier: Notifier;
+  private readonly metrics: Metrics;
+  private readonly accountData: AccountDataService;
+
+  constructor(deps: Omit<EventStreamDeps, 'appservices'>, private readonly streams: SyncReader) {
+    ({ storage: this.storage, loader: this.loader, notifier: this.notifier, metrics: this.metrics, accountData: this.accountData } = deps);
+  }
 
   async sync(requester: Requester, req: SyncRequest, signal: AbortSignal): Promise<JsonObject> {
     const { userId } = requester;
     if (req.setPresence !== 'offline') this.streams.presence.markActive(userId);
     // A client that syncs as offline and has no presence yet is offline, not unknown.
-    else if (!this.hs.storage.presence.get(userId)) this.streams.presence.setStatus(userId, userId, { presence: 'offline' });
+    else if (!this.storage.presence.get(userId)) this.streams.presence.setStatus(userId, userId, { presence: 'offline' });
     const wait = req.since === null || req.fullState || req.timeoutMs === 0 ? 0 : Math.min(Math.max(req.timeoutMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS);
     const deadline = Date.now() + wait;
-    this.hs.metrics.longPolls.inc();
+    this.metrics.longPolls.inc();
     try {
       for (;;) {
         const remaining = deadline - Date.now();
@@ -56,10 +69,10 @@ export class V2Sync {
         const round = new AbortController();
         const abort = () => round.abort();
         signal.addEventListener('abort', abort, { once: true });
-        const woken = this.hs.notifier.wait(userId, Math.max(remaining, 0), round.signal);
+        const woken = this.notifier.wait(userId, Math.max(remaining, 0), round.signal);
         const now = this.streams.currentToken();
         const body = this.compute(requester, req, now);
-        if (remaining <= 0 || !isEmpty(body) || signal.aborted || this.hs.notifier.closed) {
+        if (remaining <= 0 || !isEmpty(body) || signal.aborted || this.notifier.closed) {
           round.abort();
           signal.removeEventListener('abort', abort);
           return body;
@@ -68,7 +81,7 @@ export class V2Sync {
         signal.removeEventListener('abort', abort);
       }
     } finally {
-      this.hs.metrics.longPolls.dec();
+      this.metrics.longPolls.dec();
       if (req.setPresence !== 'offline') this.streams.presence.touch(userId);
     }
   }
@@ -79,17 +92,17 @@ export class V2Sync {
     const full = since === null || req.fullState;
     const presence = full ? this.streams.presence.snapshot(userId) : this.streams.presence.eventsBetween(userId, since.presence, now.presence);
     const accountData = full
-      ? { global: this.hs.accountData.globalEvents(userId), rooms: this.hs.accountData.allRoomEvents(userId) }
-      : this.hs.accountData.changes(userId, since.accountData, now.accountData);
+      ? { global: this.accountData.globalEvents(userId), rooms: this.accountData.allRoomEvents(userId) }
+      : this.accountData.changes(userId, since.accountData, now.accountData);
     const join: JsonObject = Object.create(null);
     const invite: JsonObject = Object.create(null);
     const leave: JsonObject = Object.create(null);
-    const forgotten = this.hs.storage.rooms.forgottenRooms(userId);
-    const rooms = this.hs.storage.state.roomsForUser(userId, ['join', 'invite', 'leave', 'ban']);
+    const forgotten = this.storage.rooms.forgottenRooms(userId);
+    const rooms = this.storage.state.roomsForUser(userId, ['join', 'invite', 'leave', 'ban']);
     // Membership changes in the window: which rooms were joined, left or invited since `since`.
     const changed = new Map<string, EventRow[]>();
     if (since) {
-      for (const row of this.hs.storage.events.membershipChanges(userId, since.room, now.room)) {
+      for (const row of this.storage.events.membershipChanges(userId, since.room, now.room)) {
         changed.set(row.room_id, [...(changed.get(row.room_id) ?? []), row]);
       }
     }
@@ -126,7 +139,7 @@ export class V2Sync {
     const { filter, since } = req;
     const timelineFrom = fresh || !since ? null : since.room;
     const timeline = this.timeline(userId, roomId, filter.timeline, timelineLimit(filter), timelineFrom, now.room, fresh && since !== null);
-    const current = this.hs.storage.state.currentState(roomId);
+    const current = this.storage.state.currentState(roomId);
     const previous = fresh || req.fullState || !since ? new Map<string, string>() : this.stateAt(roomId, since.room);
     const state = this.stateDelta(timeline.rows, current, previous).filter((e) => allows(filter.state, e));
     const full = !since || req.fullState || fresh;
@@ -154,7 +167,7 @@ export class V2Sync {
     const { filter, since } = req;
     const end = leaveRow.stream_ordering!;
     const timeline = this.timeline(userId, roomId, filter.timeline, timelineLimit(filter), fresh || !since ? null : since.room, end, false);
-    const atLeave = leaveRow.state_group !== null ? this.hs.storage.state.getGroup(leaveRow.state_group) : new Map<string, string>();
+    const atLeave = leaveRow.state_group !== null ? this.storage.state.getGroup(leaveRow.state_group) : new Map<string, string>();
     const previous = fresh || !since ? new Map<string, string>() : this.stateAt(roomId, since.room);
     const state = this.stateDelta(timeline.rows, atLeave, previous).filter((e) => allows(filter.state, e));
     return {
@@ -167,7 +180,7 @@ export class V2Sync {
 
   private invitedRoom(roomId: string, userId: string): JsonObject {
     const events: JsonObject[] = [];
-    const current = this.hs.storage.state.currentState(roomId);
+    const current = this.storage.state.currentState(roomId);
     for (const type of INVITE_STATE_TYPES) {
       const id = current.get(stateKey(type, ''));
       const ev = id ? this.streams.events.formatId(id) : undefined;
@@ -191,7 +204,7 @@ export class V2Sync {
     let scanned = 0;
     let more = false;
     while (scanned < SCAN_MAX) {
-      const page = this.hs.storage.events.roomEventsNewestFirst(roomId, lower, cursor, SCAN_PAGE);
+      const page = this.storage.events.roomEventsNewestFirst(roomId, lower, cursor, SCAN_PAGE);
       for (const row of page) {
         if (allows(f, row) && this.streams.visibility.visible(userId, row)) {
           if (picked.length === limit) {
@@ -220,8 +233,8 @@ export class V2Sync {
 
   /** The room's state after the newest event at or before a stream position. */
   private stateAt(roomId: string, stream: number): StateIds {
-    const row = this.hs.storage.events.latestEventAt(roomId, stream);
-    return row && row.state_group !== null ? this.hs.storage.state.getGroup(row.state_group) : new Map();
+    const row = this.storage.events.latestEventAt(roomId, stream);
+    return row && row.state_group !== null ? this.storage.state.getGroup(row.state_group) : new Map();
   }
 
   /**
@@ -232,34 +245,34 @@ export class V2Sync {
   private stateDelta(timeline: EventRow[], end: StateIds, previous: StateIds): EventRow[] {
     const inTimeline = new Set(timeline.map((r) => r.event_id));
     const first = timeline[0];
-    const start = first && first.state_group_before !== null ? this.hs.storage.state.getGroup(first.state_group_before) : end;
+    const start = first && first.state_group_before !== null ? this.storage.state.getGroup(first.state_group_before) : end;
     const previousIds = new Set(previous.values());
     const out: EventRow[] = [];
     for (const k of new Set([...start.keys(), ...end.keys()])) {
       const atEnd = end.get(k);
       const id = atEnd !== undefined && !inTimeline.has(atEnd) ? atEnd : start.get(k);
       if (id === undefined || previousIds.has(id) || inTimeline.has(id)) continue;
-      const row = this.hs.storage.events.getEvent(id);
+      const row = this.storage.events.getEvent(id);
       if (row && splitStateKey(k)[0] === row.type) out.push(row);
     }
     return out.sort((a, b) => (a.stream_ordering ?? 0) - (b.stream_ordering ?? 0));
   }
 
   private membershipRow(roomId: string, userId: string): EventRow | undefined {
-    const id = this.hs.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
-    return id ? this.hs.storage.events.getEvent(id) : undefined;
+    const id = this.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
+    return id ? this.storage.events.getEvent(id) : undefined;
   }
 
   /** The user's membership just before a membership event of theirs. */
   private membershipBefore(row: EventRow, userId: string): string | null {
     if (row.state_group_before === null) return null;
-    const id = this.hs.storage.state.getGroup(row.state_group_before).get(stateKey('m.room.member', userId));
-    const content = id ? this.hs.persister.loader.pdu(id)?.content : undefined;
+    const id = this.storage.state.getGroup(row.state_group_before).get(stateKey('m.room.member', userId));
+    const content = id ? this.loader.pdu(id)?.content : undefined;
     return typeof content?.membership === 'string' ? content.membership : null;
   }
 
   private format(requester: Requester, row: EventRow): JsonObject {
-    const txn = row.sender === requester.userId ? this.hs.storage.accountData.txnOf(row.event_id) : undefined;
+    const txn = row.sender === requester.userId ? this.storage.accountData.txnOf(row.event_id) : undefined;
     return toV2(this.streams.events.format(row), txn && txn.token_hash === requester.tokenHash ? txn.txn_id : undefined);
   }
 }

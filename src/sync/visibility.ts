@@ -1,10 +1,11 @@
 // History visibility (client-api-v1.md §2.10): what a user may see of a room's past.
-import type { Homeserver } from '../homeserver.js';
+import type { Storage } from '../storage/index.js';
+import type { EventLoader } from '../rooms/event-loader.js';
 import type { EventRow } from '../storage/events.js';
 import { stateKey, type JsonObject } from '../events/index.js';
 
 export class HistoryVisibility {
-  constructor(private readonly hs: Homeserver) {}
+  constructor(private readonly storage: Storage, private readonly loader: EventLoader) {}
 
   /**
    * Filters events by the user's membership and the room's history_visibility at each event;
@@ -18,27 +19,27 @@ export class HistoryVisibility {
   /** Synapse 0.12's is_peeking: only world_readable history, including the event that made it so. */
   visibleToPeeker(row: EventRow): boolean {
     if (row.type === 'm.room.history_visibility' && row.state_key === '') {
-      if (this.hs.persister.loader.pdu(row.event_id)?.content?.history_visibility === 'world_readable') return true;
+      if (this.loader.pdu(row.event_id)?.content?.history_visibility === 'world_readable') return true;
     }
     if (row.state_group_before === null) return false;
-    const state = this.hs.storage.state.getGroup(row.state_group_before);
+    const state = this.storage.state.getGroup(row.state_group_before);
     return this.contentOf(state.get(stateKey('m.room.history_visibility', '')))?.history_visibility === 'world_readable';
   }
 
   /** The room's current history_visibility is world_readable: anyone may read it. */
   worldReadable(roomId: string): boolean {
-    const id = this.hs.storage.state.currentStateEventId(roomId, 'm.room.history_visibility', '');
+    const id = this.storage.state.currentStateEventId(roomId, 'm.room.history_visibility', '');
     return this.contentOf(id)?.history_visibility === 'world_readable';
   }
 
   visible(userId: string, row: EventRow): boolean {
     if (row.type === 'm.room.history_visibility') return true;
     if (row.state_group_before === null) return true; // backfilled history without state: shared by default
-    const state = this.hs.storage.state.getGroup(row.state_group_before);
+    const state = this.storage.state.getGroup(row.state_group_before);
     const memberId = state.get(stateKey('m.room.member', userId));
     // A membership the user has since forgotten (POST /forget) no longer opens history (Synapse 0.12).
-    const forgottenUpTo = this.hs.storage.forgotten.upTo(userId, row.room_id);
-    const forgotten = forgottenUpTo !== null && memberId !== undefined && (this.hs.storage.events.getEvent(memberId)?.stream_ordering ?? Infinity) <= forgottenUpTo;
+    const forgottenUpTo = this.storage.forgotten.upTo(userId, row.room_id);
+    const forgotten = forgottenUpTo !== null && memberId !== undefined && (this.storage.events.getEvent(memberId)?.stream_ordering ?? Infinity) <= forgottenUpTo;
     const membership = forgotten ? undefined : this.contentOf(memberId)?.membership;
     // A user's own join and the events they send are always theirs to see.
     if (membership === 'join' || row.sender === userId || (row.type === 'm.room.member' && row.state_key === userId)) return true;
@@ -49,6 +50,6 @@ export class HistoryVisibility {
   }
 
   private contentOf(eventId: string | undefined): JsonObject | undefined {
-    return eventId ? (this.hs.persister.loader.pdu(eventId)?.content as JsonObject | undefined) : undefined;
+    return eventId ? (this.loader.pdu(eventId)?.content as JsonObject | undefined) : undefined;
   }
 }
