@@ -34,7 +34,11 @@ export class AppServices {
     if (!this.hs.storage.users.getUser(sender)) {
       this.hs.accounts.createUser(sender, null, { appserviceId: service.id });
     }
-    const s = new AppServiceScheduler(this.hs, service);
+    const { hs } = this;
+    const s = new AppServiceScheduler(service, {
+      store: hs.storage.appservice, attempts: hs.storage.admin, formatEvent: (id) => hs.sync.events.formatId(id),
+      clock: hs.clock, config: hs.config.appservice, log: hs.log, metrics: hs.metrics,
+    });
     this.schedulers.set(service.id, s);
     s.kick(); // resume whatever was queued before a restart
   }
@@ -43,8 +47,9 @@ export class AppServices {
     return this.schedulers.get(id);
   }
 
-  stop(): void {
-    for (const s of this.schedulers.values()) s.stop();
+  /** Resolves once every request in flight has been answered. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.schedulers.values()].map((s) => s.stop()));
   }
 
   /** m.login.application_service (v1) and as_token registration on v2_alpha. */

@@ -67,7 +67,8 @@ export class Outbound {
   /** A peer made an authenticated request to us: it is reachable again. */
   peerIsUp(server: string): void {
     this.client.peers.succeeded(server);
-    this.senders.get(server)?.retryNow();
+    const s = this.senders.get(server);
+    if (s) s.retryNow();
   }
 
   async close(): Promise<void> {
@@ -98,9 +99,12 @@ export class Outbound {
   private sender(destination: string): DestinationSender {
     let s = this.senders.get(destination);
     if (!s) {
+      const { hs } = this;
       s = new DestinationSender(destination, {
-        hs: this.hs, client: this.client, graph: this.graph,
-        nextTxnId: () => String(this.txnCounter++),
+        serverName: hs.serverName, store: hs.storage.federation, attempts: hs.storage.admin,
+        transaction: (fn) => hs.storage.transaction(fn), client: this.client, graph: this.graph, clock: hs.clock,
+        backoff: { minMs: hs.config.federation.retryBackoffMinMs, maxMs: hs.config.federation.retryBackoffMaxMs },
+        log: hs.log, metrics: hs.metrics, nextTxnId: () => String(this.txnCounter++),
       });
       this.senders.set(destination, s);
     }
