@@ -11,6 +11,8 @@ t.test('an event with unknown prev_events is completed with get_missing_events, 
   // The join exchanges presence both ways; let that settle, since B talking to A ends A's backoff.
   await waitFor(() => A.hs.storage.presence.get(bob.userId!) && B.hs.storage.presence.get(alice.userId!), 'presence exchanged on join');
 
+  // Nothing in flight to B either: acknowledging a transaction clears the backoff set below.
+  await waitFor(() => A.hs.storage.federation.queueDepth(B.serverName) === 0, 'nothing queued for B');
   // A writes 12 messages whose deliveries to B are lost; B is then handed only the last one.
   A.hs.storage.federation.setRetry(B.serverName, Date.now(), 3_600_000);
   const ids: string[] = [];
