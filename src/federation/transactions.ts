@@ -49,10 +49,11 @@ export class TransactionReceiver {
     const results: Record<string, JsonObject> = Object.create(null);
     const ids = pdus.map((p) => (p as JsonObject).event_id as string);
     for (const id of ids) results[id] = {};
-    // Shape, signatures and hashes of every PDU first, outside any room's critical section (the
-    // keys of the transaction's servers are looked up once); then each run of one room's PDUs
-    // in order, under that room's lock.
-    const checked = await Promise.all(pdus.map((p, i) => this.check(texts[i]!, p)));
+    // Shape, signatures and hashes of every PDU first, outside any room's critical section; then
+    // each run of one room's PDUs in order, under that room's lock taken once. The checks run one
+    // after another: a peer's transaction cannot fan out into dozens of concurrent key fetches.
+    const checked: (CheckedPdu | Error)[] = [];
+    for (let i = 0; i < pdus.length; i++) checked.push(await this.check(texts[i]!, pdus[i]));
     let i = 0;
     while (i < pdus.length) {
       const first = checked[i]!;
