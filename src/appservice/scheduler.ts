@@ -114,8 +114,8 @@ class ServiceQueue implements SenderQueue<AppServiceTxn> {
     return { intervalMs: st.backoff_ms, nextRetryTs: st.next_retry_ts };
   }
 
-  setRetryState(s: RetryState, error: string | null): void {
-    this.deps.store.setBackoff(this.id, s.intervalMs, s.nextRetryTs, error);
+  setRetryState(s: RetryState, error: string | null | undefined): void {
+    this.deps.store.setBackoff(this.id, s.intervalMs, s.nextRetryTs, error === undefined ? this.deps.store.state(this.id).last_error : error);
   }
 
   depth(): number {

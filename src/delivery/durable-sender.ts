@@ -31,7 +31,8 @@ export interface SenderQueue<T extends OutboundTxn> {
   /** The receiver acknowledged `txn`: advance the cursor past it and forget the backoff, atomically. */
   acknowledge(txn: T): void;
   retryState(): RetryState;
-  setRetryState(state: RetryState, error: string | null): void;
+  /** `error`: why the last attempt failed; undefined keeps what is recorded (for the admin view). */
+  setRetryState(state: RetryState, error: string | null | undefined): void;
   /** Rows still queued (for the queue-depth gauge). */
   depth(): number;
 }
@@ -99,7 +100,7 @@ export class DurableSender<T extends OutboundTxn> {
   retryNow(): void {
     if (this.stopped) return;
     const r = this.retryState();
-    if (r.nextRetryTs > 0) this.saveRetry({ intervalMs: r.intervalMs, nextRetryTs: 0 }, null);
+    if (r.nextRetryTs > 0) this.saveRetry({ intervalMs: r.intervalMs, nextRetryTs: 0 }, undefined);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.kick();
@@ -123,7 +124,7 @@ export class DurableSender<T extends OutboundTxn> {
     return this.deps.queue.retryState();
   }
 
-  private saveRetry(state: RetryState, error: string | null): void {
+  private saveRetry(state: RetryState, error: string | null | undefined): void {
     this.deps.queue.setRetryState(state, error);
   }
 
