@@ -67,8 +67,7 @@ export class Outbound {
   /** A peer made an authenticated request to us: it is reachable again. */
   peerIsUp(server: string): void {
     this.client.peers.succeeded(server);
-    const s = this.senders.get(server);
-    if (s) s.retryNow();
+    this.senders.get(server)?.retryNow();
   }
 
   async close(): Promise<void> {
