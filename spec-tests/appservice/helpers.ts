@@ -12,12 +12,17 @@ export interface ReceivedTxn {
   events: any[];
 }
 
+export interface TxnAnswer {
+  status: number;
+  body?: unknown;
+}
+
 export interface Receiver {
   url: string;
   txns: ReceivedTxn[];
   queries: { kind: 'rooms' | 'users'; id: string; path: string }[];
-  /** Decides the answer to each transaction (default 200 {}). */
-  onTxn: (txn: ReceivedTxn, attempt: number) => { status: number; body?: unknown };
+  /** Decides the answer to each transaction (default 200 {}); a promise holds the request until it settles. */
+  onTxn: (txn: ReceivedTxn, attempt: number) => TxnAnswer | Promise<TxnAnswer>;
   onQuery: (kind: 'rooms' | 'users', id: string) => Promise<{ status: number; body?: unknown }>;
   /** False: answer 404 on /_matrix/app/v1/... as a 2015 service (matrix-appservice 0.2) does. */
   modernPaths: boolean;
@@ -60,7 +65,7 @@ export async function startReceiver(): Promise<Receiver> {
       r.txns.push(t);
       const n = (attempts.get(t.txnId) ?? 0) + 1;
       attempts.set(t.txnId, n);
-      const ans = r.onTxn(t, n);
+      const ans = await r.onTxn(t, n);
       if (ans.status >= 200 && ans.status < 300 && !(ans.body as any)?.errcode) acked.add(t.txnId);
       return reply(ans.status, ans.body);
     }

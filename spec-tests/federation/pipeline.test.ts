@@ -10,6 +10,8 @@ t.test('an event with unknown prev_events is completed with get_missing_events, 
     x.hs.storage.federation.queueDepth(y.serverName) === 0 && !x.hs.storage.federation.destination(y.serverName).pending_txn_id;
   await waitFor(() => idle(A, B) && idle(B, A), 'both queues drained');
 
+  // Nothing in flight to B either: acknowledging a transaction clears the backoff set below.
+  await waitFor(() => A.hs.storage.federation.queueDepth(B.serverName) === 0, 'nothing queued for B');
   // A writes 12 messages whose deliveries to B are lost; B is then handed only the last one.
   A.hs.storage.federation.setRetry(B.serverName, Date.now(), 3_600_000);
   const ids: string[] = [];

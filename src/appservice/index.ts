@@ -120,7 +120,11 @@ export class AppServices implements AppserviceView {
     if (!this.deps.storage.users.getUser(sender)) {
       this.deps.accounts.createUser(sender, null, { appserviceId: service.id });
     }
-    const s = new AppServiceScheduler(this.deps, service);
+    const d = this.deps;
+    const s = new AppServiceScheduler(service, {
+      store: d.storage.appservice, attempts: d.storage.admin, formatEvent: (id) => d.events.formatId(id),
+      clock: d.clock, config: d.config.appservice, log: d.log, metrics: d.metrics,
+    });
     this.schedulers.set(service.id, s);
     s.kick(); // resume whatever was queued before a restart
   }
@@ -129,8 +133,9 @@ export class AppServices implements AppserviceView {
     return this.schedulers.get(id);
   }
 
-  stop(): void {
-    for (const s of this.schedulers.values()) s.stop();
+  /** Resolves once every request in flight has been answered. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.schedulers.values()].map((s) => s.stop()));
   }
 
   /** The service behind a requester acting as that service's own sender, if any. */

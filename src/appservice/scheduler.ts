@@ -1,156 +1,86 @@
-// The per-service scheduler: pushes one service's queue as transactions, strictly in order, one
-// in flight, the same txnId and body on every retry, capped exponential backoff kept in the
-// database across restarts.
+// One service's queue, delivered by the shared durable sender: a transaction carries what is
+// queued (up to MAX_EVENTS_PER_TXN events), strictly in order, one in flight, the same txnId and
+// body on every retry, capped exponential backoff kept in appservice_state across restarts.
 import { request } from 'undici';
 import type { Logger } from 'pino';
-import type { Storage } from '../storage/index.js';
-import type { HomeserverConfig } from '../config.js';
-import type { Metrics } from '../metrics.js';
-import type { ClientEvents } from '../sync/client-events.js';
-import type { AppServiceTxnRow } from '../storage/appservice.js';
+import type { AppServiceStore, AppServiceTxnRow } from '../storage/appservice.js';
+import type { AdminStore } from '../storage/admin.js';
+import type { JsonObject } from '../events/index.js';
+import { DurableSender, type AttemptResult, type OutboundTxn, type SenderDeps, type SenderQueue, type RetryState } from '../delivery/durable-sender.js';
 import type { AppService } from './registration.js';
 
-const MAX_EVENTS_PER_TXN = 100;
+/** Events per transaction: a backlog drains in few requests (Synapse 0.12 sent up to 100). */
+const MAX_EVENTS_PER_TXN = 500;
 
-/** What a scheduler uses; the same for every service. */
 export interface SchedulerDeps {
-  storage: Storage;
-  config: Pick<HomeserverConfig, 'appservice'>;
-  log: Logger;
+  store: AppServiceStore;
+  attempts: Pick<AdminStore, 'recordAttempt'>;
+  /** An event as v1 clients see it (the one formatter shared with sync); undefined if unknown. */
+  formatEvent: (eventId: string) => JsonObject | undefined;
   clock: () => number;
-  metrics: Metrics;
-  /** The client-event formatter shared with sync/. */
-  events: ClientEvents;
+  config: { retryBackoffMinMs: number; retryBackoffMaxMs: number; requestTimeoutMs: number };
+  log: Logger;
+  metrics: SenderDeps<AppServiceTxn>['metrics'];
+}
+
+interface AppServiceTxn extends OutboundTxn {
+  row: AppServiceTxnRow;
 }
 
 export class AppServiceScheduler {
-  private running = false;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private stopped = false;
-  /** The URL of the latest attempt (never with the token), for logs and the admin view. */
-  private lastUrl = '';
+  private readonly sender: DurableSender<AppServiceTxn>;
 
-  private readonly storage: Storage;
-  private readonly config: Pick<HomeserverConfig, 'appservice'>;
-  private readonly log: Logger;
-  private readonly clock: () => number;
-  private readonly metrics: Metrics;
-  private readonly events: ClientEvents;
-
-  constructor(deps: SchedulerDeps, readonly service: AppService) {
-    ({ storage: this.storage, config: this.config, log: this.log, clock: this.clock, metrics: this.metrics, events: this.events } = deps);
+  constructor(readonly service: AppService, private readonly deps: SchedulerDeps) {
+    this.sender = new DurableSender<AppServiceTxn>({
+      kind: 'appservice', target: service.id, name: `appservice ${service.id}`,
+      queue: new ServiceQueue(service.id, deps), send: (txn) => this.deliver(txn),
+      clock: deps.clock, backoff: { minMs: deps.config.retryBackoffMinMs, maxMs: deps.config.retryBackoffMaxMs },
+      log: deps.log.child({ appservice: service.id }), metrics: deps.metrics, attempts: deps.attempts,
+    });
   }
 
   /** Something was queued (or we just started): send unless already sending or backing off. */
   kick(): void {
-    if (this.running || this.timer || this.stopped) return;
-    void this.run();
+    this.sender.kick();
   }
 
   /** The admin "retry now": forget the backoff and send at once. */
   retryNow(): void {
-    const st = this.storage.appservice.state(this.service.id);
-    this.storage.appservice.setBackoff(this.service.id, st.backoff_ms, 0, st.last_error);
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.kick();
+    this.sender.retryNow();
   }
 
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+  /** Resolves once the transaction in flight (if any) is answered. */
+  stop(): Promise<void> {
+    return this.sender.stop();
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
-    const { id } = this.service;
-    const store = this.storage.appservice;
-    const log = this.log.child({ appservice: id });
-    try {
-      while (!this.stopped) {
-        const st = store.state(id);
-        const wait = st.next_retry_ts - this.clock();
-        if (wait > 0) return this.schedule(wait);
-        const txn = store.oldestTxn(id) ?? store.createTxn(id, MAX_EVENTS_PER_TXN, this.clock(), (ids) => this.body(ids));
-        if (!txn) return;
-        this.metrics.queueDepth.set({ queue: 'appservice', target: id }, store.queueDepth(id));
-        const failure = await this.deliver(txn);
-        if (this.stopped) return;
-        this.recordAttempt(txn, failure);
-        if (failure === null) {
-          store.completeTxn(txn);
-          log.info({ txnId: txn.txn_id, events: countEvents(txn), url: this.lastUrl }, 'appservice transaction delivered');
-          // It had been failing: say it is back, so an operator sees the end of the outage.
-          if (st.backoff_ms > 0) log.info({ url: this.service.url, lastError: st.last_error }, `appservice ${id} is reachable again`);
-          continue;
-        }
-        const { retryBackoffMinMs: min, retryBackoffMaxMs: max } = this.config.appservice;
-        const backoff = Math.min(max, st.backoff_ms ? st.backoff_ms * 2 : min);
-        store.setBackoff(id, backoff, this.clock() + backoff, failure);
-        this.metrics.deliveryRetries.inc({ queue: 'appservice', target: id });
-        const entry = { txnId: txn.txn_id, url: this.lastUrl, reason: failure, retryInMs: backoff, nextRetry: new Date(this.clock() + backoff).toISOString() };
-        // A 2xx carrying an errcode is a service rejecting us while looking healthy: say so loudly.
-        if (failure.includes('errcode')) log.error(entry, `appservice ${id} rejected transaction ${txn.txn_id} at ${this.lastUrl} with a 2xx errcode (${failure}); retrying the same transaction at ${entry.nextRetry}`);
-        else log.warn(entry, `appservice ${id} transaction ${txn.txn_id} to ${this.lastUrl} failed (${failure}); retrying the same transaction at ${entry.nextRetry}`);
-        return this.schedule(backoff);
-      }
-    } catch (err) {
-      log.error({ err }, 'appservice scheduler stopped by an error; retrying later');
-      this.schedule(this.config.appservice.retryBackoffMinMs);
-    } finally {
-      this.running = false;
-    }
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.kick();
-    }, ms);
-    this.timer.unref();
-  }
-
-  /** The transaction body: v1 client events (user_id and sender), fixed when the txn is formed. */
-  private body(eventIds: string[]): string {
-    const events = eventIds.flatMap((eid) => {
-      const row = this.storage.events.getEvent(eid);
-      return row ? [this.events.format(row)] : [];
-    });
-    return JSON.stringify({ events });
-  }
-
-  /** null when acknowledged, else why not. */
-  private async deliver(txn: AppServiceTxnRow): Promise<string | null> {
+  /** Tries the service's path(s) in turn; delivered on the first acknowledgement. */
+  private async deliver(txn: AppServiceTxn): Promise<AttemptResult> {
     const paths =
       this.service.txnPath === 'legacy' ? ['/transactions/'] :
       this.service.txnPath === 'modern' ? ['/_matrix/app/v1/transactions/'] :
       ['/_matrix/app/v1/transactions/', '/transactions/'];
-    let failure: string | null = 'no path tried';
+    let url = '';
+    let failure = 'no path tried';
     for (const path of paths) {
-      failure = await this.put(`${this.service.url}${path}${encodeURIComponent(String(txn.txn_id))}`, txn.body);
-      if (failure === null) return null;
+      url = `${this.service.url}${path}${encodeURIComponent(txn.id)}`;
+      const f = await this.put(url, txn.body);
+      if (f === null) return { delivered: true, url };
+      failure = f;
     }
-    return failure;
+    // A 2xx carrying an errcode is a service rejecting us while looking healthy: say so loudly.
+    return { delivered: false, url, detail: failure, loud: failure.includes('errcode') };
   }
 
-  /** Kept for the admin status view: the last 50 attempts, with their bodies. */
-  private recordAttempt(txn: AppServiceTxnRow, failure: string | null): void {
-    this.storage.admin.recordAttempt({
-      queue: 'appservice', target: this.service.id, txn_id: String(txn.txn_id), ts: this.clock(),
-      status: failure === null ? 'delivered' : 'failed', detail: failure, url: this.lastUrl, body: txn.body,
-    });
-  }
-
+  /** null when acknowledged, else why not (the URL never carries the token). */
   private async put(url: string, body: string): Promise<string | null> {
-    this.lastUrl = url;
-    const timeout = this.config.appservice.requestTimeoutMs;
+    const timeout = this.deps.config.requestTimeoutMs;
+    const token = this.service.hsToken;
     try {
-      const res = await request(`${url}?access_token=${encodeURIComponent(this.service.hsToken)}`, {
+      const res = await request(`${url}?access_token=${encodeURIComponent(token)}`, {
         method: 'PUT',
         body,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.service.hsToken}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });
@@ -165,6 +95,44 @@ export class AppServiceScheduler {
   }
 }
 
+/** The sender's view of appservice_queue, appservice_txns and appservice_state for one service. */
+class ServiceQueue implements SenderQueue<AppServiceTxn> {
+  constructor(private readonly id: string, private readonly deps: SchedulerDeps) {}
+
+  pending(): AppServiceTxn | null {
+    const { store, clock } = this.deps;
+    const row = store.oldestTxn(this.id) ?? store.createTxn(this.id, MAX_EVENTS_PER_TXN, clock(), (ids) => this.body(ids));
+    return row ? { id: String(row.txn_id), body: row.body, row } : null;
+  }
+
+  acknowledge(txn: AppServiceTxn): void {
+    this.deps.store.completeTxn(txn.row);
+  }
+
+  retryState(): RetryState {
+    const st = this.deps.store.state(this.id);
+    return { intervalMs: st.backoff_ms, nextRetryTs: st.next_retry_ts };
+  }
+
+  setRetryState(s: RetryState, error: string | null | undefined): void {
+    this.deps.store.setBackoff(this.id, s.intervalMs, s.nextRetryTs, error === undefined ? this.deps.store.state(this.id).last_error : error);
+  }
+
+  depth(): number {
+    return this.deps.store.queueDepth(this.id);
+  }
+
+  /** The transaction body: v1 client events (user_id and sender), fixed when the txn is formed. */
+  private body(eventIds: string[]): string {
+    const events: string[] = [];
+    for (const id of eventIds) {
+      const ev = this.deps.formatEvent(id);
+      if (ev) events.push(JSON.stringify(ev));
+    }
+    return `{"events":[${events.join(',')}]}`;
+  }
+}
+
 function errcodeOf(text: string): string | null {
   try {
     const j = JSON.parse(text);
@@ -172,8 +140,4 @@ function errcodeOf(text: string): string | null {
   } catch {
     return null;
   }
-}
-
-function countEvents(txn: AppServiceTxnRow): number {
-  return (JSON.parse(txn.body) as { events: unknown[] }).events.length;
 }

@@ -4,7 +4,22 @@ import type { Storage } from '../storage/index.js';
 import type { AfterCommitListener, InTransactionListener, PersistedEvent } from '../rooms/persist.js';
 import { isValidServerName, serverOf, type Pdu } from '../events/index.js';
 import type { FederationClient } from './client.js';
-import { DestinationSender, type SenderContext } from './destination-sender.js';
+import type { Logger } from 'pino';
+import type { HomeserverConfig } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import type { EventGraph } from './event-graph.js';
+import { DestinationSender } from './destination-sender.js';
+
+export interface OutboundContext {
+  storage: Storage;
+  config: Pick<HomeserverConfig, 'federation'>;
+  log: Logger;
+  clock: () => number;
+  metrics: Metrics;
+  serverName: string;
+  client: FederationClient;
+  graph: EventGraph;
+}
 
 export class Outbound {
   private readonly senders = new Map<string, DestinationSender>();
@@ -21,7 +36,7 @@ export class Outbound {
   private readonly client: FederationClient;
 
   /** Senders resume the queues left by a previous run at once. */
-  constructor(private readonly ctx: Omit<SenderContext, 'nextTxnId'>) {
+  constructor(private readonly ctx: OutboundContext) {
     ({ storage: this.storage, serverName: this.serverName, clock: this.clock, client: this.client } = ctx);
     this.txnCounter = ctx.clock();
     for (const d of this.storage.federation.destinationsWithWork()) this.sender(d).kick();
@@ -104,7 +119,13 @@ export class Outbound {
   private sender(destination: string): DestinationSender {
     let s = this.senders.get(destination);
     if (!s) {
-      s = new DestinationSender(destination, { ...this.ctx, nextTxnId: () => String(this.txnCounter++) });
+      const { ctx } = this;
+      s = new DestinationSender(destination, {
+        serverName: ctx.serverName, store: ctx.storage.federation, attempts: ctx.storage.admin,
+        transaction: (fn) => ctx.storage.transaction(fn), client: ctx.client, graph: ctx.graph, clock: ctx.clock,
+        backoff: { minMs: ctx.config.federation.retryBackoffMinMs, maxMs: ctx.config.federation.retryBackoffMaxMs },
+        log: ctx.log, metrics: ctx.metrics, nextTxnId: () => String(this.txnCounter++),
+      });
       this.senders.set(destination, s);
     }
     return s;

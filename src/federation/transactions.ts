@@ -7,7 +7,7 @@ import { isJsonObject, type JsonObject } from '../events/index.js';
 import { MatrixError, badJson } from '../errors.js';
 import type { InboundPdus } from './inbound.js';
 import type { Keyring } from './keyring.js';
-import { checkPdu, pduShapeError, PduRejected } from './pdu-check.js';
+import { checkPdu, pduShapeError, PduRejected, type CheckedPdu } from './pdu-check.js';
 
 export type EduHandler = (origin: string, content: JsonObject) => void;
 
@@ -55,9 +55,28 @@ export class TransactionReceiver {
     });
     // Keyed by the peer's event ids: no prototype, so an id like `__proto__` is an ordinary key.
     const results: Record<string, JsonObject> = Object.create(null);
-    for (let i = 0; i < pdus.length; i++) {
-      const id = (pdus[i] as JsonObject).event_id as string;
-      results[id] = await this.onPdu(origin, texts[i]!, pdus[i]);
+    const ids = pdus.map((p) => (p as JsonObject).event_id as string);
+    for (const id of ids) results[id] = {};
+    // Shape, signatures and hashes of every PDU first, outside any room's critical section; then
+    // each run of one room's PDUs in order, under that room's lock taken once. The checks run one
+    // after another: a peer's transaction cannot fan out into dozens of concurrent key fetches.
+    const checked: (CheckedPdu | Error)[] = [];
+    for (let i = 0; i < pdus.length; i++) checked.push(await this.check(texts[i]!, pdus[i]));
+    let i = 0;
+    while (i < pdus.length) {
+      const first = checked[i]!;
+      if (first instanceof Error) {
+        results[ids[i++]!] = this.failure(origin, first);
+        continue;
+      }
+      const roomId = first.pdu.room_id;
+      const run: [string, CheckedPdu][] = [];
+      for (let c = checked[i]; c !== undefined && !(c instanceof Error) && c.pdu.room_id === roomId; c = checked[++i]) run.push([ids[i]!, c]);
+      await this.inbound.locks.run(roomId, async () => {
+        // Checked under the lock: a join of ours in progress holds it until the room is ours too.
+        const inRoom = this.storage.events.forwardExtremities(roomId).length > 0;
+        for (const [id, c] of run) results[id] = inRoom ? await this.onPdu(origin, c) : { error: `Not in room ${roomId}` };
+      });
     }
     const edus = Array.isArray(body.edus) ? body.edus : [];
     for (const edu of edus) this.onEdu(origin, edu);
@@ -66,20 +85,29 @@ export class TransactionReceiver {
     return response;
   }
 
-  private async onPdu(origin: string, raw: string, parsed: unknown): Promise<JsonObject> {
+  /** The PDU checked, or why it failed its checks. */
+  private async check(raw: string, parsed: unknown): Promise<CheckedPdu | Error> {
     try {
-      const c = await checkPdu(raw, parsed, this.keyring, this.clock());
-      return await this.inbound.locks.run(c.pdu.room_id, async () => {
-        // Checked under the lock: a join of ours in progress holds it until the room is ours too.
-        if (this.storage.events.forwardExtremities(c.pdu.room_id).length === 0) return { error: `Not in room ${c.pdu.room_id}` };
-        await this.inbound.process(origin, c, { fetchMissing: true });
-        return {};
-      });
+      return await checkPdu(raw, parsed, this.keyring, this.clock());
     } catch (err) {
-      if (err instanceof PduRejected) return { error: err.message };
-      this.log.warn({ origin, err }, 'failed to process a PDU');
-      return { error: `Failed to process PDU: ${(err as Error).message}` };
+      return err instanceof Error ? err : new Error(String(err));
     }
+  }
+
+  /** Runs under the room's lock. */
+  private async onPdu(origin: string, c: CheckedPdu): Promise<JsonObject> {
+    try {
+      await this.inbound.process(origin, c, { fetchMissing: true });
+      return {};
+    } catch (err) {
+      return this.failure(origin, err);
+    }
+  }
+
+  private failure(origin: string, err: unknown): JsonObject {
+    if (err instanceof PduRejected) return { error: err.message };
+    this.log.warn({ origin, err }, 'failed to process a PDU');
+    return { error: `Failed to process PDU: ${(err as Error).message}` };
   }
 
   private onEdu(origin: string, edu: unknown): void {
