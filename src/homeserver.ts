@@ -40,7 +40,7 @@ export class Homeserver {
   readonly profiles: ProfileService;
   readonly directory: DirectoryService;
   readonly pushRules: PushRuleService;
-  readonly notifier = new Notifier();
+  readonly notifier: Notifier;
   /** Account data and room tags (v2_alpha). */
   readonly accountData: AccountDataService;
   /** Streams, initialSync, history, typing, presence and receipts. */
@@ -66,6 +66,7 @@ export class Homeserver {
     readonly log: Logger,
     readonly clock: () => number,
   ) {
+    this.notifier = new Notifier((userId) => storage.state.joinedRoomIds(userId));
     this.accountData = new AccountDataService(storage, this.notifier);
     this.persister = new EventPersister(storage, config.serverName, signingKey, clock);
     this.rooms = new RoomService(storage, this.persister, config.serverName, clock);
@@ -76,9 +77,10 @@ export class Homeserver {
     this.directory = new DirectoryService(storage, this.rooms, this.persister, config.serverName, admins);
     this.persister.afterCommit.push((ev) => {
       this.metrics.eventsPersisted.inc({ origin: serverOfSender(ev.pdu.origin, config.serverName), outcome: ev.rejected ? 'rejected' : 'accepted' });
-      this.notifier.notifyUsers(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
-      if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) this.notifier.notifyUsers([ev.pdu.state_key]);
+      // The room's waiters (its joined members and readers from outside), and the member whose
+      // membership changed, whose waits cover their rooms as they were.
       this.notifier.notifyRoom(ev.pdu.room_id);
+      if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) this.notifier.notifyUsers([ev.pdu.state_key]);
     });
     this.persister.inTransaction.push(searchIndexer(this));
     this.persister.afterCommit.push(guestKicker({

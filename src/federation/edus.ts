@@ -34,7 +34,7 @@ export class Edus {
   }
 
   private roomServers(roomId: string): Set<string> {
-    return new Set(this.hs.storage.state.membersWith(roomId, 'join').map(serverOf));
+    return new Set(this.hs.storage.state.joinedServers(roomId));
   }
 
   /** Servers sharing at least one room with the user. */

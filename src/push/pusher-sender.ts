@@ -44,9 +44,13 @@ export class PusherService {
     for (const p of hs.storage.pushers.all()) this.remember(p);
     hs.persister.afterCommit.push((ev) => {
       if (ev.rejected || ev.outlier || ev.backfilled) return;
-      const users = new Set(hs.storage.state.membersWith(ev.pdu.room_id, 'join'));
-      if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) users.add(ev.pdu.state_key);
-      for (const u of users) for (const k of this.byUser.get(u) ?? []) this.kick(k);
+      // Walk whichever is shorter: the users with pushers (usually) or the room's members.
+      const roomId = ev.pdu.room_id;
+      const target = ev.pdu.type === 'm.room.member' ? ev.pdu.state_key : undefined;
+      const users = this.byUser.size <= hs.storage.state.memberCount(roomId, 'join')
+        ? [...this.byUser.keys()].filter((u) => u === target || hs.storage.state.membershipOf(roomId, u) === 'join')
+        : [...hs.storage.state.membersWith(roomId, 'join'), ...(target ? [target] : [])];
+      for (const u of new Set(users)) for (const k of this.byUser.get(u) ?? []) this.kick(k);
     });
     hs.onClose(() => this.stop.abort());
     // Catch up on what arrived while we were down.

@@ -116,6 +116,8 @@ export class PresenceService {
    * lists those members, and are then dropped; the poll's answer comes once it does.
    */
   private pollRemoteMembers(roomId: string): void {
+    const servers = this.hs.storage.state.joinedServers(roomId);
+    if (servers.length === 1 && servers[0] === this.hs.serverName) return; // nobody to poll
     const byServer = new Map<string, string[]>();
     for (const member of this.hs.storage.state.membersWith(roomId, 'join')) {
       const server = serverOf(member);
@@ -142,13 +144,13 @@ export class PresenceService {
     this.remoteProfiles.set(userId, { displayname: text(u.displayname), avatar_url: text(u.avatar_url) });
     if (this.remoteProfiles.size > MAX_REMOTE_PROFILES) this.remoteProfiles.delete(this.remoteProfiles.keys().next().value!);
     this.hs.storage.presence.set(userId, u.presence, u.status_msg ?? null, this.hs.clock() - (u.last_active_ago ?? 0));
-    this.hs.notifier.notifyUsers(this.audience(userId));
+    this.wakeAudience(userId);
   }
 
   private update(userId: string, state: string, statusMsg: string | null): void {
     const now = this.hs.clock();
     this.hs.storage.presence.set(userId, state, statusMsg, now);
-    this.hs.notifier.notifyUsers(this.audience(userId));
+    this.wakeAudience(userId);
     if (serverOf(userId) === this.hs.serverName) {
       const p = this.hs.storage.users.getProfile(userId);
       this.hs.federation?.edus.sendPresence(userId, {
@@ -178,11 +180,16 @@ export class PresenceService {
     return users;
   }
 
-  /** Who should be woken when `userId`'s presence changes. */
-  private audience(userId: string): Set<string> {
-    const users = this.visibleUsers(userId);
+  /**
+   * Wakes whoever sees `userId`'s presence: the members of their rooms (woken per room, without
+   * listing the members), their presence list and their observers.
+   */
+  private wakeAudience(userId: string): void {
+    this.hs.notifier.notifyRooms(this.hs.storage.state.joinedRoomIds(userId));
+    const users = new Set<string>([userId]);
+    for (const r of this.hs.storage.presence.list(userId)) if (r.accepted === 1) users.add(r.observed_user_id);
     for (const o of this.hs.storage.presence.observers(userId)) users.add(o);
-    return users;
+    this.hs.notifier.notifyUsers(users);
   }
 
   eventsBetween(userId: string, fromExclusive: number, toInclusive: number): PresenceEvent[] {

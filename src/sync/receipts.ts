@@ -56,7 +56,7 @@ export class ReceiptService {
       if (was != null && now != null && now < was) return;
     }
     this.hs.storage.receipts.set(roomId, type, userId, eventId, ts);
-    this.hs.notifier.notifyUsers(this.hs.storage.state.membersWith(roomId, 'join'));
+    this.hs.notifier.notifyRoom(roomId);
   }
 
   eventsBetween(roomIds: Set<string>, fromExclusive: number, toInclusive: number): ReceiptEvent[] {

@@ -59,7 +59,7 @@ export class TypingService {
 
   private changed(roomId: string): void {
     this.roomSerial.set(roomId, ++this.serial);
-    this.hs.notifier.notifyUsers(this.hs.storage.state.membersWith(roomId, 'join'));
+    this.hs.notifier.notifyRoom(roomId);
   }
 
   /** m.typing events for the given rooms whose typing set changed after `since`. */
