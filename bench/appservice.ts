@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, Client, enc } from '../spec-tests/helpers/server.js';
+import { report } from './report.js';
 import { startReceiver, writeRegistration } from '../spec-tests/appservice/helpers.js';
 
 const N = 2000;
@@ -84,6 +85,10 @@ try {
   console.log(`  baseline: queued (persisted) on the server ${((M / queueMs) * 1000).toFixed(0)} events/s  ratio ${(queueMs / drainMs).toFixed(2)}`);
   console.log('send -> received by the service (200 samples, one at a time)');
   console.log(`  p50 ${pct(lat, 50).toFixed(2)} ms   p99 ${pct(lat, 99).toFixed(2)} ms`);
+  report({
+    name: 'application-service delivery', value: (N / allMs) * 1000, unit: 'events/s', baseline: `${((N / baseMs) * 1000).toFixed(0)} events/s sends without a service`,
+    ratio: (N / allMs) * 1000 / ((N / baseMs) * 1000), target: '>= 10,000 events/s, batched', met: (N / allMs) * 1000 >= 10_000,
+  });
   await server.close();
   await receiver.close();
 } finally {

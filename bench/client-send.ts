@@ -4,6 +4,7 @@
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
 import { startServer, Client, enc } from '../spec-tests/helpers/server.js';
+import { report } from './report.js';
 
 const agent = new Agent({ connections: 16 });
 const SEQ = 1000;
@@ -86,6 +87,10 @@ try {
   const kb = (n: number) => (n / 1024).toFixed(1);
   console.log('1000 idle /events long-polls (one message then wakes them all)');
   console.log(`  heap +${kb((during.heapUsed - before.heapUsed) / 1000)} KB per poll, RSS +${kb((during.rss - before.rss) / 1000)} KB per poll (client sockets included)`);
+  report({ name: 'sequential sends over HTTP', value: seq, unit: 'msg/s', baseline: `${bareSeq.toFixed(0)} req/s bare Fastify`, ratio: seq / bareSeq });
+  report({ name: `${CONC} concurrent clients sending`, value: conc, unit: 'msg/s', baseline: `${bareConc.toFixed(0)} req/s bare Fastify`, ratio: conc / bareConc });
+  report({ name: 'send -> waiting /events p99', value: pct(lat, 99), unit: 'ms', baseline: `p50 ${pct(lat, 50).toFixed(2)} ms`, target: '< 3 ms', met: pct(lat, 99) < 3 });
+  report({ name: 'idle /events long-poll, heap each', value: (during.heapUsed - before.heapUsed) / 1000 / 1024, unit: 'KB' });
 } finally {
   await server.close();
   await agent.close();

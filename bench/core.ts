@@ -11,6 +11,7 @@ import { buildEvent, hashAndSignEvent, type Pdu } from '../src/events/index.js';
 import { openHomeserver } from '../src/homeserver.js';
 import { loadConfig, writeDefaultConfig } from '../src/config.js';
 import type { Requester } from '../src/accounts/auth.js';
+import { report } from './report.js';
 
 function rate(n: number, fn: (i: number) => void): number {
   const start = process.hrtime.bigint();
@@ -72,6 +73,11 @@ try {
   console.log('\nevents persisted (build + auth + sign + store + state + extremities, one SQLite transaction each)');
   console.log(`  createLocalEvent           ${fmt(persistRate)} events/s`);
   console.log(`  baseline: bare row insert  ${fmt(baseRate)} rows/s    (ratio ${(persistRate / baseRate).toFixed(2)})`);
+  report({ name: 'hashAndSignEvent', value: signRate, unit: 'events/s', baseline: `${rawRate.toFixed(0)} signs/s bare ed25519`, ratio: signRate / rawRate });
+  report({
+    name: 'createLocalEvent', value: persistRate, unit: 'events/s', baseline: `${signRate.toFixed(0)} events/s hashAndSignEvent (bare row insert ${baseRate.toFixed(0)}/s)`,
+    ratio: persistRate / signRate, target: 'ratio >= 0.8', met: persistRate / signRate >= 0.8,
+  });
   await hs.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });

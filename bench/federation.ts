@@ -3,6 +3,7 @@
 // round trip). Run: npx tsx bench/federation.ts
 import { startServer, type TestServer } from '../spec-tests/helpers/server.js';
 import type { Requester } from '../src/accounts/auth.js';
+import { report } from './report.js';
 
 const CONFIG = { federation: { plain_http_loopback_peers: true, retry_backoff_min_ms: 50, retry_backoff_max_ms: 500 } };
 const fmt = (x: number, w = 8) => x.toFixed(x < 10 ? 2 : 0).padStart(w);
@@ -74,6 +75,11 @@ try {
   console.log(`\nsend-to-remote-delivery latency (${M} messages, one at a time)`);
   console.log(`  median ${fmt(pct(lat, 0.5), 6)} ms   p95 ${fmt(pct(lat, 0.95), 6)} ms`);
   console.log(`  baseline: signed federation round trip median ${fmt(pct(rt, 0.5), 6)} ms   (ratio ${(pct(lat, 0.5) / pct(rt, 0.5)).toFixed(2)})`);
+  report({
+    name: 'federation A -> B replication', value: replicated, unit: 'events/s', baseline: `${localRate.toFixed(0)} events/s persisted on A`,
+    ratio: replicated / localRate, target: '>= 4,000 events/s', met: replicated >= 4000,
+  });
+  report({ name: 'send -> stored on B, median', value: pct(lat, 0.5), unit: 'ms', baseline: `${pct(rt, 0.5).toFixed(2)} ms signed federation round trip`, ratio: pct(lat, 0.5) / pct(rt, 0.5) });
 } finally {
   await B.close();
   await A.close();

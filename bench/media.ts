@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { startServer, Client } from '../spec-tests/helpers/server.js';
+import { report } from './report.js';
 
 const SIZE = 50 * 1024 * 1024;
 const MB = 1024 * 1024;
@@ -117,6 +118,8 @@ try {
   console.log(row('reference: fs stream copy', copy));
   const worst = Math.max(up.rssMb, down.rssMb);
   console.log(`  RSS growth at most ${worst.toFixed(1)} MB for a ${SIZE / MB} MB file (${((worst * MB * 100) / SIZE).toFixed(0)}% of its size)`);
+  report({ name: 'media upload', value: up.mbps, unit: 'MB/s', baseline: `${bareUp.mbps.toFixed(0)} MB/s bare node:http`, ratio: up.mbps / bareUp.mbps });
+  report({ name: 'media download', value: down.mbps, unit: 'MB/s', baseline: `${bareDown.mbps.toFixed(0)} MB/s bare node:http`, ratio: down.mbps / bareDown.mbps });
 } finally {
   bare.close();
   await hsServer.close();

@@ -1,6 +1,7 @@
 // Cost of the write path against room size: sends/s in a one-member room vs a room with
-// ROOM_SIZE members (default 2,000), interleaved in the same run, and the join time as the room
-// grows. Run: npx tsx bench/room-size.ts   (ROOM_SIZE=10000 npx tsx bench/room-size.ts)
+// ROOM_SIZE members (default 10,000), interleaved in the same run, the join time as the room
+// grows, and the memory the room's cached state takes. Run: npx tsx bench/room-size.ts
+// (ROOM_SIZE=2000 npx tsx bench/room-size.ts for a quicker run)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +11,11 @@ import pino from 'pino';
 import { openHomeserver } from '../src/homeserver.js';
 import { loadConfig, writeDefaultConfig } from '../src/config.js';
 import type { Requester } from '../src/accounts/auth.js';
+import { report } from './report.js';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
-const SIZE = Math.max(2, Number(process.env.ROOM_SIZE ?? 2000));
+const SIZE = Math.max(2, Number(process.env.ROOM_SIZE ?? 10000));
 const ROUNDS = 4;
 const SENDS = 300;
 
@@ -68,7 +70,31 @@ try {
   console.log(`  1 member                   ${f(s)} msg/s`);
   console.log(`  ${`${SIZE} members`.padEnd(26)} ${f(b)} msg/s   (ratio ${(b / s).toFixed(2)})`);
   console.log(`joins: first 100 members ${firstJoins.toFixed(2)} ms each, last 100 (at ${SIZE}) ${lastJoins.toFixed(2)} ms each (ratio ${(lastJoins / firstJoins).toFixed(2)})`);
-  console.log(`heap growth while the room grew to ${SIZE} members and was used: ${((heapAfter - heapBefore) / 1048576).toFixed(1)} MB`);
+  const mb = (n: number) => n / 1048576;
+  console.log(`heap growth while the room grew to ${SIZE} members and was used: ${mb(heapAfter - heapBefore).toFixed(1)} MB`);
+  // What the room's cached state holds: its memberships, the state-group cache (bases shared by
+  // many groups count once), the write path's current-state entry; and the heap they free.
+  const members = hs.storage.state.cachedMemberEntries();
+  const groupEntries = hs.storage.state.cachedStateEntries();
+  const held = hs.persister.roomState.heldEvents(big);
+  hs.persister.roomState.delete(big);
+  hs.storage.state.dropCaches();
+  gc();
+  const heapDropped = process.memoryUsage().heapUsed;
+  const cachedMb = mb(heapAfter - heapDropped);
+  console.log(`cached state (members ${members}, state-group entries ${groupEntries}, parsed events held by the room's entry ${held}): ${cachedMb.toFixed(1)} MB of heap`);
+  report({
+    name: `sends in a ${SIZE}-member room`, value: b, unit: 'msg/s', baseline: `${s.toFixed(0)} msg/s, 1-member room`,
+    ratio: b / s, target: 'ratio >= 0.8', met: b / s >= 0.8,
+  });
+  report({
+    name: `join at ${SIZE} members (avg of last 100)`, value: lastJoins, unit: 'ms', baseline: `${firstJoins.toFixed(2)} ms, first 100 joins`,
+    ratio: lastJoins / firstJoins, target: '<= 2 ms', met: lastJoins <= 2,
+  });
+  report({
+    name: `cached state of the ${SIZE}-member room`, value: cachedMb, unit: 'MB', baseline: `${mb(heapAfter - heapBefore).toFixed(1)} MB heap growth while it grew`,
+    ratio: cachedMb / mb(heapAfter - heapBefore), target: 'bounded (printed)', met: null,
+  });
   await hs.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -49,7 +49,7 @@ export interface HomeserverOptions {
 
 export class Homeserver {
   readonly metrics = new Metrics();
-  readonly notifier = new Notifier();
+  readonly notifier: Notifier;
   readonly auth: Authenticator;
   readonly accounts: AccountService;
   /** Throws 429 M_LIMIT_EXCEEDED when a requester sends too fast. */
@@ -90,7 +90,8 @@ export class Homeserver {
     readonly clock: () => number,
   ) {
     const { serverName } = config;
-    const { metrics, notifier } = this;
+    const { metrics } = this;
+    const notifier = (this.notifier = new Notifier((userId) => storage.state.joinedRoomIds(userId)));
     const loader = new EventLoader(storage);
     // The federation TLS certificate (generated on first start), like the signing key: before anything runs.
     const fed = config.federation;
@@ -212,9 +213,10 @@ export class Homeserver {
 function wakeReaders(storage: Storage, metrics: Metrics, notifier: Notifier, serverName: string): AfterCommitListener {
   return (ev) => {
     metrics.eventsPersisted.inc({ origin: ev.pdu.origin === serverName ? 'local' : 'remote', outcome: ev.rejected ? 'rejected' : 'accepted' });
-    notifier.notifyUsers(storage.state.membersWith(ev.pdu.room_id, 'join'));
-    if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) notifier.notifyUsers([ev.pdu.state_key]);
+    // The room's waiters (its joined members and readers from outside), and the member whose
+    // membership changed, whose waits cover their rooms as they were.
     notifier.notifyRoom(ev.pdu.room_id);
+    if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) notifier.notifyUsers([ev.pdu.state_key]);
   };
 }
 

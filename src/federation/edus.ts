@@ -20,7 +20,7 @@ export interface RemoteEduSink {
 }
 
 function roomServers(storage: Storage, roomId: string): Set<string> {
-  return new Set(storage.state.membersWith(roomId, 'join').map(serverOf));
+  return new Set(storage.state.joinedServers(roomId));
 }
 
 /** Servers sharing at least one room with the user. */

@@ -4,7 +4,7 @@ import type { Storage } from '../storage/index.js';
 import type { EventRow } from '../storage/events.js';
 import type { StateIds } from '../storage/state.js';
 import { canonicalJson, setTopLevelMember } from '../crypto/index.js';
-import { pruneEvent, serverOf } from '../events/index.js';
+import { pruneEvent } from '../events/index.js';
 
 const byDepth = (a: EventRow, b: EventRow) => a.depth - b.depth || (a.stream_ordering ?? 0) - (b.stream_ordering ?? 0);
 
@@ -31,7 +31,7 @@ export class EventGraph {
 
   /** True if some user of `server` is joined to the room in its current state. */
   hostInRoom(roomId: string, server: string): boolean {
-    return this.storage.state.membersWith(roomId, 'join').some((u) => serverOf(u) === server);
+    return this.storage.state.joinedServers(roomId).includes(server);
   }
 
   /** Transitive auth_events of the given events (not including them), oldest first. */

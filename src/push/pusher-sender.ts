@@ -63,9 +63,14 @@ export class PusherService {
   /** Persister listener: wake the pushers of the room's members. */
   readonly afterCommit: AfterCommitListener = (ev) => {
     if (ev.rejected || ev.outlier || ev.backfilled) return;
-    const users = new Set(this.storage.state.membersWith(ev.pdu.room_id, 'join'));
-    if (ev.pdu.type === 'm.room.member' && ev.pdu.state_key) users.add(ev.pdu.state_key);
-    for (const u of users) for (const k of this.byUser.get(u) ?? []) this.kick(k);
+    // Walk whichever is shorter: the users with pushers (usually) or the room's members.
+    const roomId = ev.pdu.room_id;
+    const target = ev.pdu.type === 'm.room.member' ? ev.pdu.state_key : undefined;
+    const state = this.storage.state;
+    const users = this.byUser.size <= state.memberCount(roomId, 'join')
+      ? [...this.byUser.keys()].filter((u) => u === target || state.membershipOf(roomId, u) === 'join')
+      : [...state.membersWith(roomId, 'join'), ...(target ? [target] : [])];
+    for (const u of new Set(users)) for (const k of this.byUser.get(u) ?? []) this.kick(k);
   };
 
   close(): void {

@@ -3,6 +3,7 @@ import type { EventRow } from '../storage/events.js';
 import type { Pdu, StateMap } from '../events/types.js';
 import { computeReferenceHash } from '../events/hashing.js';
 import type { StateIds } from '../storage/state.js';
+import { LazyStateEvents } from './lazy-state-events.js';
 
 const CACHE_SIZE = 5000;
 
@@ -33,14 +34,12 @@ export class EventLoader {
     return pdu;
   }
 
-  /** Turns a map of state event ids into the events themselves (missing ones are skipped). */
+  /**
+   * Turns a map of state event ids into the events themselves (missing ones are skipped),
+   * each loaded when first read: a check reads a few events of a state that may hold thousands.
+   */
   stateEvents(ids: StateIds): StateMap<Pdu> {
-    const out: StateMap<Pdu> = new Map();
-    for (const [k, id] of ids) {
-      const ev = this.pdu(id);
-      if (ev) out.set(k, ev);
-    }
-    return out;
+    return new LazyStateEvents(ids, (id) => this.pdu(id));
   }
 
   /** Reference hashes are pure functions of stored events: computed once per event. */

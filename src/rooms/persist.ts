@@ -1,7 +1,7 @@
 // The single write path for every event, local or federated: auth -> store -> notify -> fan out.
 import type { Storage } from '../storage/index.js';
 import type { EventRow } from '../storage/events.js';
-import type { StateIds } from '../storage/state.js';
+import { withStateEntry, type StateIds } from '../storage/state.js';
 import type { Pdu, StateMap, EventTemplate, JsonObject, AuthContext } from '../events/index.js';
 import {
   stateKey, authEventsFor, buildEvent, hashAndSignEvent, checkEventAuth, checkEventSize,
@@ -265,7 +265,7 @@ export class EventPersister {
     let groupAfter: number | null = o.before?.group ?? null;
     let after: StateIds | null = o.before?.ids ?? null;
     if (inTimeline && after && pdu.state_key !== undefined) {
-      after = new Map(after).set(stateKey(pdu.type, pdu.state_key), pdu.event_id);
+      after = withStateEntry(after, stateKey(pdu.type, pdu.state_key), pdu.event_id);
       groupAfter = state.createGroup(roomId, after, o.before!.group);
     }
     const streamOrdering = o.outlier ? null : o.backfilled ? events.allocateBackfillOrdering() : events.allocateStreamOrdering();
@@ -303,7 +303,7 @@ export class EventPersister {
     let after = before?.ids ?? null;
     let groupAfter = before?.group ?? null;
     if (!rejected && after && pdu.state_key !== undefined) {
-      after = new Map(after).set(stateKey(pdu.type, pdu.state_key), pdu.event_id);
+      after = withStateEntry(after, stateKey(pdu.type, pdu.state_key), pdu.event_id);
       groupAfter = state.createGroup(pdu.room_id, after, before!.group);
     }
     const streamOrdering = opts.backfilled ? events.allocateBackfillOrdering() : events.allocateStreamOrdering();

@@ -153,7 +153,7 @@ export class RoomService {
       throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest access not allowed');
     }
     const local = this.storage.events.forwardExtremities(room_id).length > 0;
-    const hereJoined = local && this.storage.state.membersWith(room_id, 'join').some((u) => serverOf(u) === this.serverName);
+    const hereJoined = local && this.storage.state.joinedServers(room_id).includes(this.serverName);
     if (!hereJoined) {
       // Servers named by an alias's owner are only tried when well-formed: no lookup of anything else.
       const remote = servers.filter((s) => s !== this.serverName && isValidServerName(s));
@@ -188,7 +188,7 @@ export class RoomService {
     if (reason !== undefined && action !== 'leave') content.reason = reason;
     const ev = this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: requester.userId, state_key: target, content });
     const rejectingRemoteInvite = current === 'invite' && target === requester.userId &&
-      !this.storage.state.membersWith(roomId, 'join').some((u) => serverOf(u) === this.serverName);
+      !this.storage.state.joinedServers(roomId).includes(this.serverName);
     // Rejecting an invite from another server answers once that server has the leave, as
     // Synapse 0.12 did (its make_leave/send_leave were synchronous).
     if (rejectingRemoteInvite) await this.remote.awaitDelivery(ev.pdu);
@@ -316,7 +316,7 @@ export class RoomService {
   }
 
   joinedServers(roomId: string): string[] {
-    return [...new Set(this.storage.state.membersWith(roomId, 'join').map(serverOf))];
+    return [...this.storage.state.joinedServers(roomId)];
   }
 
   requireRoom(roomId: string): void {

@@ -1,15 +1,36 @@
 import type { Db } from './db.js';
 import { stateKey, splitStateKey } from '../events/types.js';
 import { serverOf } from '../events/ids.js';
+import { LayeredStateIds, ownEntries, sharedBase, type StateIds } from './state-ids.js';
 
-/** Map of stateKey(type, state_key) -> event_id. */
-export type StateIds = Map<string, string>;
+export type { StateIds } from './state-ids.js';
+export { withStateEntry } from './state-ids.js';
 
+/** A full snapshot at least every SNAPSHOT_EVERY links, or every size/SNAPSHOT_SHARE for big states. */
 const SNAPSHOT_EVERY = 32;
+const SNAPSHOT_SHARE = 16;
+const MAX_CHAIN = 1024;
 const CACHE_SIZE = 2000;
-/** Also bounded by the entries the cached groups hold: each group of a big room holds all its members. */
+/** Also bounded by the entries the cached groups hold (a base shared by several groups counts once). */
 const CACHE_ENTRIES = 500_000;
 const MEMBERS_CACHE_ROOMS = 256;
+/** Bounds the memberships held by the members cache, summed over its rooms. */
+const MEMBERS_CACHE_ENTRIES = 200_000;
+/** Unverified membership writes kept before giving up on the rooms they touched. */
+const MAX_PENDING = 256;
+
+/** The current memberships of one room, kept up to date by the writes that change them. */
+interface RoomMembers {
+  /** user id -> membership, for every m.room.member of the current state. */
+  byUser: Map<string, string>;
+  /** How many users hold each membership. */
+  counts: Map<string, number>;
+  /** Joined users per server. */
+  servers: Map<string, number>;
+  /** membersWith() answers, derived on demand and dropped when that membership changes. */
+  lists: Map<string, readonly string[]>;
+  serverList: readonly string[] | null;
+}
 
 /**
  * State groups: the state after an event is a group; each group stores only its delta over
@@ -25,17 +46,22 @@ export class StateStore {
   private readonly upsertCurrent;
   private readonly deleteCurrent;
   private readonly selectRoomsForUser;
-  private readonly selectMembers;
   private readonly selectAllMemberships;
+  private readonly selectJoinedRooms;
   private readonly selectMembership;
   private readonly cache = new Map<number, StateIds>();
   private cachedEntries = 0;
+  /** Bases shared by cached layered groups, with how many cached groups use each. */
+  private readonly cachedBases = new Map<ReadonlyMap<string, string>, number>();
   /**
-   * membersWith() of recently used rooms (every send reads the joined members to fan out).
-   * Dropped on any write to the room's current state; filled only outside a transaction, so a
-   * rolled-back write can never leave uncommitted members in it.
+   * Memberships of recently used rooms (every send fans out to the joined members). Loaded only
+   * outside a transaction (so what is loaded is committed), then updated in place by each
+   * membership write. A write inside a transaction is remembered in `pending` until it is
+   * checked against SQLite: a rolled-back one drops its room instead of leaving a wrong member.
    */
-  private readonly members = new Map<string, Map<string, readonly string[]>>();
+  private readonly members = new Map<string, RoomMembers>();
+  private memberEntries = 0;
+  private readonly pending: { roomId: string; userId: string }[] = [];
 
   constructor(private readonly db: Db) {
     this.insertGroup = db.prepare('INSERT INTO state_groups (room_id, prev_group, chain_length) VALUES (?, ?, ?)');
@@ -55,8 +81,8 @@ export class StateStore {
     this.selectRoomsForUser = db.prepare(
       `SELECT room_id, membership FROM current_state_events WHERE state_key = ? AND type = 'm.room.member'`,
     );
-    this.selectMembers = db.prepare(
-      `SELECT state_key FROM current_state_events WHERE room_id = ? AND type = 'm.room.member' AND membership = ?`,
+    this.selectJoinedRooms = db.prepare(
+      `SELECT room_id FROM current_state_events WHERE state_key = ? AND type = 'm.room.member' AND membership = 'join'`,
     );
     this.selectMembership = db.prepare(
       `SELECT membership FROM current_state_events WHERE room_id = ? AND type = 'm.room.member' AND state_key = ?`,
@@ -66,17 +92,39 @@ export class StateStore {
     );
   }
 
-  /** Stores `state` as a new group, as a delta over prevGroup when that is cheaper. */
+  /**
+   * Stores `state` as a new group, as a delta over prevGroup when that is cheaper. `state` is
+   * kept as the group's cached state: the caller must not change it afterwards. When it was
+   * made by withStateEntry from prevGroup's own state, the delta is that one entry, found
+   * without comparing the two states.
+   */
   createGroup(roomId: string, state: StateIds, prevGroup: number | null): number {
-    let delta: StateIds = state;
+    let delta: Iterable<[string, string]> = state;
     let chain = 0;
     if (prevGroup !== null) {
       const meta = this.selectGroup.get(prevGroup) as { chain_length: number } | undefined;
-      const prev = this.getGroup(prevGroup);
-      const removed = [...prev.keys()].some((k) => !state.has(k));
-      if (meta && meta.chain_length + 1 < SNAPSHOT_EVERY && !removed) {
-        delta = new Map([...state].filter(([k, v]) => prev.get(k) !== v));
-        chain = meta.chain_length + 1;
+      const maxChain = Math.min(MAX_CHAIN, Math.max(SNAPSHOT_EVERY, Math.floor(state.size / SNAPSHOT_SHARE)));
+      if (meta && meta.chain_length + 1 < maxChain) {
+        const prevCached = this.cache.get(prevGroup);
+        if (state instanceof LayeredStateIds && prevCached !== undefined && state.parent === prevCached) {
+          delta = [[state.changedKey, state.get(state.changedKey)!]];
+          chain = meta.chain_length + 1;
+        } else {
+          const prev = this.getGroup(prevGroup);
+          let removed = false;
+          for (const k of prev.keys()) {
+            if (!state.has(k)) {
+              removed = true;
+              break;
+            }
+          }
+          if (!removed) {
+            const changed: [string, string][] = [];
+            for (const [k, v] of state) if (prev.get(k) !== v) changed.push([k, v]);
+            delta = changed;
+            chain = meta.chain_length + 1;
+          }
+        }
       }
     }
     const id = Number(this.insertGroup.run(roomId, chain === 0 ? null : prevGroup, chain).lastInsertRowid);
@@ -84,35 +132,74 @@ export class StateStore {
       const [type, sk] = splitStateKey(k);
       this.insertGroupState.run(id, type, sk, eventId);
     }
-    this.remember(id, new Map(state));
+    this.remember(id, state instanceof LayeredStateIds ? state : new Map(state));
     return id;
   }
 
+  /** The state of a group (cached; never to be changed by the caller). */
   getGroup(id: number): StateIds {
     const hit = this.cache.get(id);
     if (hit) return hit;
-    const meta = this.selectGroup.get(id) as { prev_group: number | null } | undefined;
-    if (!meta) throw new Error(`unknown state group ${id}`);
-    const state = meta.prev_group !== null ? new Map(this.getGroup(meta.prev_group)) : new Map<string, string>();
-    for (const r of this.selectGroupState.all(id) as { type: string; state_key: string; event_id: string }[]) {
-      state.set(stateKey(r.type, r.state_key), r.event_id);
+    // Walk back to a cached group or a snapshot, then apply the deltas from there forwards.
+    const deltas: number[] = [];
+    let base: StateIds | undefined;
+    for (let cur: number | null = id; cur !== null; ) {
+      const cached = this.cache.get(cur);
+      if (cached) {
+        base = cached;
+        break;
+      }
+      const meta = this.selectGroup.get(cur) as { prev_group: number | null } | undefined;
+      if (!meta) throw new Error(`unknown state group ${cur}`);
+      deltas.push(cur);
+      cur = meta.prev_group;
+    }
+    const state = new Map<string, string>(base ?? []);
+    for (let i = deltas.length - 1; i >= 0; i--) {
+      for (const r of this.selectGroupState.all(deltas[i]) as { type: string; state_key: string; event_id: string }[]) {
+        state.set(stateKey(r.type, r.state_key), r.event_id);
+      }
     }
     this.remember(id, state);
     return state;
+  }
+
+  /** Entries held by the state-group cache (a base shared by several groups counted once). */
+  cachedStateEntries(): number {
+    return this.cachedEntries;
   }
 
   private remember(id: number, state: StateIds): void {
     const old = this.cache.get(id);
     if (old) {
       this.cache.delete(id);
-      this.cachedEntries -= old.size;
+      this.forgetCached(old);
     }
     this.cache.set(id, state);
-    this.cachedEntries += state.size;
+    this.cachedEntries += ownEntries(state);
+    const base = sharedBase(state);
+    if (base) {
+      const n = this.cachedBases.get(base) ?? 0;
+      if (n === 0) this.cachedEntries += base.size;
+      this.cachedBases.set(base, n + 1);
+    }
     while (this.cache.size > 1 && (this.cache.size > CACHE_SIZE || this.cachedEntries > CACHE_ENTRIES)) {
       const [oldest, ids] = this.cache.entries().next().value as [number, StateIds];
       this.cache.delete(oldest);
-      this.cachedEntries -= ids.size;
+      this.forgetCached(ids);
+    }
+  }
+
+  private forgetCached(ids: StateIds): void {
+    this.cachedEntries -= ownEntries(ids);
+    const base = sharedBase(ids);
+    if (!base) return;
+    const n = this.cachedBases.get(base)! - 1;
+    if (n > 0) {
+      this.cachedBases.set(base, n);
+    } else {
+      this.cachedBases.delete(base);
+      this.cachedEntries -= base.size;
     }
   }
 
@@ -130,7 +217,7 @@ export class StateStore {
 
   /** Rewrites the room's current state to `next`, touching only the rows that changed. */
   setCurrentState(roomId: string, next: StateIds, membershipOf: (eventId: string) => string | null): void {
-    this.members.delete(roomId);
+    this.dropMembers(roomId);
     const prev = this.currentState(roomId);
     for (const k of prev.keys()) {
       if (!next.has(k)) {
@@ -147,8 +234,15 @@ export class StateStore {
 
   /** Sets one entry of the room's current state. */
   setCurrentStateEntry(roomId: string, type: string, sk: string, eventId: string, membership: string | null): void {
-    if (type === 'm.room.member') this.members.delete(roomId);
     this.upsertCurrent.run(roomId, type, sk, eventId, type === 'm.room.member' ? membership : null);
+    if (type !== 'm.room.member') return;
+    const room = this.cachedMembers(roomId);
+    if (!room) return;
+    this.setMember(room, sk, membership);
+    if (this.db.inTransaction) {
+      if (this.pending.length >= MAX_PENDING) this.dropPending();
+      else this.pending.push({ roomId, userId: sk });
+    }
   }
 
   /** Rooms where the user's current membership is one of `memberships`. */
@@ -157,43 +251,153 @@ export class StateStore {
     return rows.filter((r) => memberships.includes(r.membership));
   }
 
-  /** Servers of the room's joined members, each once (cached with the members). */
-  joinedServers(roomId: string): readonly string[] {
-    const key = '\0servers';
-    const hit = this.members.get(roomId)?.get(key);
-    if (hit) return hit;
-    const joined = this.membersWith(roomId, 'join');
-    const servers = [...new Set(joined.map(serverOf))];
-    // Derived from the cached (committed) members only: then cached with them, even inside a transaction.
-    const room = this.members.get(roomId);
-    if (room && room.get('join') === joined) room.set(key, servers);
-    return servers;
+  /** Rooms the user is joined to. */
+  joinedRoomIds(userId: string): string[] {
+    return (this.selectJoinedRooms.all(userId) as { room_id: string }[]).map((r) => r.room_id);
   }
 
+  /** Servers of the room's joined members, each once. */
+  joinedServers(roomId: string): readonly string[] {
+    const room = this.loadMembers(roomId);
+    if (!room) return [...new Set(this.membersWith(roomId, 'join').map(serverOf))];
+    room.serverList ??= [...room.servers.keys()];
+    return room.serverList;
+  }
+
+  /** Users with this membership. Prefer isJoined/memberCount/joinedServers on hot paths: this is a list. */
   membersWith(roomId: string, membership: string): readonly string[] {
-    const room = this.members.get(roomId);
-    const hit = room?.get(membership);
-    if (hit) return hit;
-    const out = (this.selectMembers.all(roomId, membership) as { state_key: string }[]).map((r) => r.state_key);
-    if (!this.db.inTransaction) {
-      if (room) {
-        this.members.delete(roomId);
-        this.members.set(roomId, room.set(membership, out));
-      } else {
-        if (this.members.size >= MEMBERS_CACHE_ROOMS) this.members.delete(this.members.keys().next().value as string);
-        this.members.set(roomId, new Map([[membership, out]]));
-      }
+    const room = this.loadMembers(roomId);
+    if (!room) return (this.selectAllMemberships.all(roomId) as { state_key: string; membership: string }[]).filter((r) => r.membership === membership).map((r) => r.state_key);
+    let list = room.lists.get(membership);
+    if (!list) {
+      const out: string[] = [];
+      for (const [u, m] of room.byUser) if (m === membership) out.push(u);
+      room.lists.set(membership, (list = out));
     }
-    return out;
+    return list;
+  }
+
+  /** How many users hold this membership. */
+  memberCount(roomId: string, membership: string): number {
+    const room = this.loadMembers(roomId);
+    return room ? room.counts.get(membership) ?? 0 : this.membersWith(roomId, membership).length;
   }
 
   memberships(roomId: string): Map<string, string> {
+    const room = this.loadMembers(roomId);
+    if (room) return new Map(room.byUser);
     const rows = this.selectAllMemberships.all(roomId) as { state_key: string; membership: string }[];
     return new Map(rows.map((r) => [r.state_key, r.membership]));
   }
 
   membershipOf(roomId: string, userId: string): string | null {
+    this.settle();
+    const room = this.members.get(roomId);
+    if (room) return room.byUser.get(userId) ?? null;
     const row = this.selectMembership.get(roomId, userId) as { membership: string } | undefined;
     return row?.membership ?? null;
+  }
+
+  /** Empties the state-group and members caches (they refill from SQLite): for figures of what they hold. */
+  dropCaches(): void {
+    this.settle();
+    for (const roomId of [...this.members.keys()]) this.dropRoomMembers(roomId);
+    for (const [id, ids] of [...this.cache]) {
+      this.cache.delete(id);
+      this.forgetCached(ids);
+    }
+  }
+
+  /** Memberships held by the members cache (all rooms), for figures. */
+  cachedMemberEntries(): number {
+    return this.memberEntries;
+  }
+
+  /** The room's cached memberships, loading them when outside a transaction; null when not cached. */
+  private loadMembers(roomId: string): RoomMembers | null {
+    const hit = this.cachedMembers(roomId);
+    if (hit) {
+      this.members.delete(roomId);
+      this.members.set(roomId, hit);
+      return hit;
+    }
+    if (this.db.inTransaction) return null;
+    const room: RoomMembers = { byUser: new Map(), counts: new Map(), servers: new Map(), lists: new Map(), serverList: null };
+    for (const r of this.selectAllMemberships.all(roomId) as { state_key: string; membership: string }[]) this.setMember(room, r.state_key, r.membership);
+    this.members.set(roomId, room);
+    this.memberEntries += room.byUser.size;
+    while (this.members.size > 1 && (this.members.size > MEMBERS_CACHE_ROOMS || this.memberEntries > MEMBERS_CACHE_ENTRIES)) {
+      this.dropMembers(this.members.keys().next().value as string);
+    }
+    return room;
+  }
+
+  private cachedMembers(roomId: string): RoomMembers | undefined {
+    this.settle();
+    return this.members.get(roomId);
+  }
+
+  private setMember(room: RoomMembers, userId: string, membership: string | null): void {
+    const old = room.byUser.get(userId);
+    if (old === (membership ?? undefined)) return;
+    if (old !== undefined) {
+      room.counts.set(old, room.counts.get(old)! - 1);
+      room.lists.delete(old);
+      if (old === 'join') this.countServer(room, serverOf(userId), -1);
+    }
+    if (membership === null) {
+      room.byUser.delete(userId);
+      this.memberEntries--;
+    } else {
+      if (old === undefined) this.memberEntries++;
+      room.byUser.set(userId, membership);
+      room.counts.set(membership, (room.counts.get(membership) ?? 0) + 1);
+      room.lists.delete(membership);
+      if (membership === 'join') this.countServer(room, serverOf(userId), 1);
+    }
+  }
+
+  private countServer(room: RoomMembers, server: string, by: 1 | -1): void {
+    const n = (room.servers.get(server) ?? 0) + by;
+    if (n > 0) room.servers.set(server, n);
+    else room.servers.delete(server);
+    if ((n === 0 && by === -1) || (n === 1 && by === 1)) room.serverList = null;
+  }
+
+  /**
+   * Checks the membership writes made inside transactions against SQLite once no transaction
+   * is open: a write that was rolled back drops its room from the cache. Inside a transaction
+   * they are checked too (a rolled-back earlier one shows as a difference), but kept, since the
+   * current transaction may still roll back.
+   */
+  private settle(): void {
+    if (this.pending.length === 0) return;
+    const stale = new Set<string>();
+    for (const { roomId, userId } of this.pending) {
+      const room = this.members.get(roomId);
+      if (!room || stale.has(roomId)) continue;
+      const row = this.selectMembership.get(roomId, userId) as { membership: string } | undefined;
+      if ((room.byUser.get(userId) ?? null) !== (row?.membership ?? null)) stale.add(roomId);
+    }
+    if (!this.db.inTransaction) this.pending.length = 0;
+    for (const roomId of stale) this.dropRoomMembers(roomId);
+  }
+
+  private dropPending(): void {
+    const rooms = new Set(this.pending.map((p) => p.roomId));
+    this.pending.length = 0;
+    for (const roomId of rooms) this.dropRoomMembers(roomId);
+  }
+
+  private dropMembers(roomId: string): void {
+    this.settle();
+    this.dropRoomMembers(roomId);
+  }
+
+  private dropRoomMembers(roomId: string): void {
+    const room = this.members.get(roomId);
+    if (!room) return;
+    this.members.delete(roomId);
+    this.memberEntries -= room.byUser.size;
   }
 }

@@ -36,7 +36,7 @@ export class PresenceService {
     private readonly serverName: string,
     private readonly clock: () => number,
     private readonly config: { presenceIdleTimeoutMs: number },
-    private readonly notifier: Pick<Notifier, 'notifyUsers' | 'isWaiting'>,
+    private readonly notifier: Pick<Notifier, 'notifyUsers' | 'notifyRooms' | 'isWaiting'>,
     /** Presence out to other servers (noEduSender when federation is off). */
     private readonly edus: EduSender,
   ) {
@@ -141,6 +141,8 @@ export class PresenceService {
    * lists those members, and are then dropped; the poll's answer comes once it does.
    */
   private pollRemoteMembers(roomId: string): void {
+    const servers = this.storage.state.joinedServers(roomId);
+    if (servers.length === 1 && servers[0] === this.serverName) return; // nobody to poll
     const byServer = new Map<string, string[]>();
     for (const member of this.storage.state.membersWith(roomId, 'join')) {
       const server = serverOf(member);
@@ -167,13 +169,13 @@ export class PresenceService {
     this.remoteProfiles.set(userId, { displayname: text(u.displayname), avatar_url: text(u.avatar_url) });
     if (this.remoteProfiles.size > MAX_REMOTE_PROFILES) this.remoteProfiles.delete(this.remoteProfiles.keys().next().value!);
     this.storage.presence.set(userId, u.presence, u.status_msg ?? null, this.clock() - (u.last_active_ago ?? 0));
-    this.notifier.notifyUsers(this.audience(userId));
+    this.wakeAudience(userId);
   }
 
   private update(userId: string, state: string, statusMsg: string | null): void {
     const now = this.clock();
     this.storage.presence.set(userId, state, statusMsg, now);
-    this.notifier.notifyUsers(this.audience(userId));
+    this.wakeAudience(userId);
     if (serverOf(userId) === this.serverName) {
       const p = this.storage.users.getProfile(userId);
       this.edus.sendPresence(userId, {
@@ -203,11 +205,16 @@ export class PresenceService {
     return users;
   }
 
-  /** Who should be woken when `userId`'s presence changes. */
-  private audience(userId: string): Set<string> {
-    const users = this.visibleUsers(userId);
+  /**
+   * Wakes whoever sees `userId`'s presence: the members of their rooms (woken per room, without
+   * listing the members), their presence list and their observers.
+   */
+  private wakeAudience(userId: string): void {
+    this.notifier.notifyRooms(this.storage.state.joinedRoomIds(userId));
+    const users = new Set<string>([userId]);
+    for (const r of this.storage.presence.list(userId)) if (r.accepted === 1) users.add(r.observed_user_id);
     for (const o of this.storage.presence.observers(userId)) users.add(o);
-    return users;
+    this.notifier.notifyUsers(users);
   }
 
   eventsBetween(userId: string, fromExclusive: number, toInclusive: number): PresenceEvent[] {

@@ -1,5 +1,5 @@
 import type { Storage } from '../storage/index.js';
-import type { UserWaker } from '../accounts/ports.js';
+import type { Notifier } from './notifier.js';
 import type { EduSender } from './ports.js';
 import type { ReceiptRow } from '../storage/receipts.js';
 import type { JsonObject } from '../events/index.js';
@@ -22,7 +22,7 @@ export class ReceiptService {
   constructor(
     private readonly storage: Storage,
     private readonly clock: () => number,
-    private readonly notifier: UserWaker,
+    private readonly notifier: Notifier,
     /** Receipts out to other servers (noEduSender when federation is off). */
     private readonly edus: EduSender,
   ) {}
@@ -64,7 +64,7 @@ export class ReceiptService {
       if (was != null && now != null && now < was) return;
     }
     this.storage.receipts.set(roomId, type, userId, eventId, ts);
-    this.notifier.notifyUsers(this.storage.state.membersWith(roomId, 'join'));
+    this.notifier.notifyRoom(roomId);
   }
 
   eventsBetween(roomIds: Set<string>, fromExclusive: number, toInclusive: number): ReceiptEvent[] {

@@ -1,5 +1,5 @@
 import type { Storage } from '../storage/index.js';
-import type { UserWaker } from '../accounts/ports.js';
+import type { Notifier } from './notifier.js';
 import type { EduSender } from './ports.js';
 import { serverOf } from '../events/index.js';
 import { forbidden } from '../errors.js';
@@ -20,7 +20,7 @@ export class TypingService {
   constructor(
     private readonly storage: Storage,
     private readonly serverName: string,
-    private readonly notifier: UserWaker,
+    private readonly notifier: Notifier,
     /** Typing out to other servers (noEduSender when federation is off). */
     private readonly edus: EduSender,
   ) {}
@@ -67,7 +67,7 @@ export class TypingService {
 
   private changed(roomId: string): void {
     this.roomSerial.set(roomId, ++this.serial);
-    this.notifier.notifyUsers(this.storage.state.membersWith(roomId, 'join'));
+    this.notifier.notifyRoom(roomId);
   }
 
   /** m.typing events for the given rooms whose typing set changed after `since`. */

@@ -13,7 +13,14 @@ export class HistoryVisibility {
    * what was world_readable.
    */
   filter(userId: string, rows: EventRow[], peeking = false): EventRow[] {
-    return rows.filter((row) => (peeking ? this.visibleToPeeker(row) : this.visible(userId, row)));
+    if (peeking) return rows.filter((row) => this.visibleToPeeker(row));
+    // One look-up of the forgotten position per room, not per event.
+    const forgotten = new Map<string, number | null>();
+    const upTo = (roomId: string) => {
+      if (!forgotten.has(roomId)) forgotten.set(roomId, this.storage.forgotten.upTo(userId, roomId));
+      return forgotten.get(roomId)!;
+    };
+    return rows.filter((row) => this.visible(userId, row, upTo(row.room_id)));
   }
 
   /** Synapse 0.12's is_peeking: only world_readable history, including the event that made it so. */
@@ -32,13 +39,12 @@ export class HistoryVisibility {
     return this.contentOf(id)?.history_visibility === 'world_readable';
   }
 
-  visible(userId: string, row: EventRow): boolean {
+  visible(userId: string, row: EventRow, forgottenUpTo = this.storage.forgotten.upTo(userId, row.room_id)): boolean {
     if (row.type === 'm.room.history_visibility') return true;
     if (row.state_group_before === null) return true; // backfilled history without state: shared by default
     const state = this.storage.state.getGroup(row.state_group_before);
     const memberId = state.get(stateKey('m.room.member', userId));
     // A membership the user has since forgotten (POST /forget) no longer opens history (Synapse 0.12).
-    const forgottenUpTo = this.storage.forgotten.upTo(userId, row.room_id);
     const forgotten = forgottenUpTo !== null && memberId !== undefined && (this.storage.events.getEvent(memberId)?.stream_ordering ?? Infinity) <= forgottenUpTo;
     const membership = forgotten ? undefined : this.contentOf(memberId)?.membership;
     // A user's own join and the events they send are always theirs to see.
