@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { createLogger } from './logging.js';
 import type { HomeserverConfig } from './config.js';
 import { openStorage, type Storage } from './storage/index.js';
-import { generateSigningKey, parseSigningKeyFile, formatSigningKeyFile, type SigningKey } from './crypto/index.js';
+import { parseSigningKeyFile, formatSigningKeyFile, type SigningKey } from './crypto/index.js';
+import { newSigningKey } from './random.js';
 import { EventPersister } from './rooms/persist.js';
 import { RoomService } from './rooms/room-service.js';
 import { Authenticator, type Requester } from './accounts/auth.js';
@@ -132,7 +133,7 @@ export { createLogger } from './logging.js';
 /** Loads the signing key file, generating one (Synapse's format) if it does not exist yet. */
 export function loadOrCreateSigningKey(path: string, log: Logger): SigningKey {
   if (!existsSync(path)) {
-    const key = generateSigningKey('auto');
+    const key = newSigningKey('auto');
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, formatSigningKeyFile([key]), { mode: 0o600 });
     log.info({ path, keyId: key.keyId }, 'generated a new signing key');

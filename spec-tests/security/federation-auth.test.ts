@@ -4,7 +4,8 @@
 import t from 'tap';
 import { http, type TestServer, type Client } from '../helpers/server.js';
 import { enc, register, signedRequest, pairFor, waitFor, messageBodies } from '../federation/helpers.js';
-import { computeReferenceHash, hashAndSignEvent, randomString, type EventRef, type Pdu } from '../../src/events/index.js';
+import { computeReferenceHash, hashAndSignEvent, type EventRef, type Pdu } from '../../src/events/index.js';
+import { randomLetters } from '../../src/random.js';
 
 const F = '/_matrix/federation/v1';
 const MAX_DEPTH = 2 ** 53 - 1;
@@ -12,7 +13,7 @@ const MAX_DEPTH = 2 ** 53 - 1;
 /** A PDU made and signed by `by` (a real server's key), with `fields` over a plain skeleton. */
 function forge(by: TestServer, fields: Partial<Pdu> & Record<string, unknown>): Pdu {
   const skeleton = {
-    auth_events: [], content: {}, depth: 1, event_id: `$${Date.now()}${randomString(8)}:${by.serverName}`, hashes: { sha256: '' },
+    auth_events: [], content: {}, depth: 1, event_id: `$${Date.now()}${randomLetters(8)}:${by.serverName}`, hashes: { sha256: '' },
     origin: by.serverName, origin_server_ts: Date.now(), prev_events: [], signatures: {},
   };
   return hashAndSignEvent({ ...skeleton, ...fields, signatures: {} } as Pdu, by.serverName, by.hs.signingKey);
@@ -20,7 +21,7 @@ function forge(by: TestServer, fields: Partial<Pdu> & Record<string, unknown>): 
 
 /** `by`'s honest next event (correct prev/auth events), altered by `fields`, with a new id, signed again. */
 function alter(by: TestServer, base: Pdu, fields: Record<string, unknown>): Pdu {
-  const fresh = `$${Date.now()}${randomString(8)}:${by.serverName}`;
+  const fresh = `$${Date.now()}${randomLetters(8)}:${by.serverName}`;
   const { signatures: _s, unsigned: _u, ...rest } = { ...base, event_id: fresh, ...fields } as Pdu;
   return forge(by, rest as Pdu);
 }
@@ -192,13 +193,13 @@ t.test('event ids must name their origin: a powerless peer user cannot redact ot
   const redaction = (fields: Record<string, unknown>) =>
     alter(B, honest, { type: 'm.room.redaction', redacts: target, content: {}, ...fields });
   // The attack of the report: a redaction whose own id names A.
-  const aDomainId = redaction({ event_id: `$${randomString(10)}:${A.serverName}` });
+  const aDomainId = redaction({ event_id: `$${randomLetters(10)}:${A.serverName}` });
   // The same with an id of B: the own-server rule must look at whose event is redacted.
   const bDomainId = redaction({});
   // Claiming A as origin (and an A id) without A's signature.
-  const aOrigin = redaction({ event_id: `$${randomString(10)}:${A.serverName}`, origin: A.serverName });
+  const aOrigin = redaction({ event_id: `$${randomLetters(10)}:${A.serverName}`, origin: A.serverName });
   // A message of bob's with an id in A's name (so that redacting it "by domain" would look local).
-  const aNamed = alter(B, honest, { event_id: `$${randomString(10)}:${A.serverName}`, content: { msgtype: 'm.text', body: 'named like A' } });
+  const aNamed = alter(B, honest, { event_id: `$${randomLetters(10)}:${A.serverName}`, content: { msgtype: 'm.text', body: 'named like A' } });
   const results = await sendPdus(B, A, [aDomainId, bDomainId, aOrigin, aNamed]);
   t.match(results[aDomainId.event_id]?.error, /not from the origin/);
   t.match(A.hs.storage.events.getEvent(bDomainId.event_id)?.rejected_reason, /permission to redact/, 'the B-id redaction fails the auth rules');
@@ -236,9 +237,9 @@ t.test('the same id and create rules hold on send_join and invite', async (t) =>
   t.equal(made.status, 200);
   const template = made.body.event;
   const join = (fields: Record<string, unknown>) =>
-    forge(B, { ...template, origin: B.serverName, event_id: `$${randomString(10)}:${B.serverName}`, unsigned: undefined, ...fields });
+    forge(B, { ...template, origin: B.serverName, event_id: `$${randomLetters(10)}:${B.serverName}`, unsigned: undefined, ...fields });
   const cases: [string, Pdu][] = [
-    ['an event id in A\'s name', join({ event_id: `$${randomString(10)}:${A.serverName}` })],
+    ['an event id in A\'s name', join({ event_id: `$${randomLetters(10)}:${A.serverName}` })],
     ['a negative depth', join({ depth: -5 })],
   ];
   for (const [name, ev] of cases) {
@@ -250,8 +251,8 @@ t.test('the same id and create rules hold on send_join and invite', async (t) =>
 
   // An invite for alice whose event id names A (so looks like A's own) is refused.
   const invite = forge(B, {
-    type: 'm.room.member', room_id: `!${randomString(10)}:${B.serverName}`, sender: `@bob:${B.serverName}`, state_key: alice.userId,
-    content: { membership: 'invite' }, depth: 3, event_id: `$${randomString(10)}:${A.serverName}`,
+    type: 'm.room.member', room_id: `!${randomLetters(10)}:${B.serverName}`, sender: `@bob:${B.serverName}`, state_key: alice.userId,
+    content: { membership: 'invite' }, depth: 3, event_id: `$${randomLetters(10)}:${A.serverName}`,
   });
   const res = await signedRequest(B, A, 'PUT', `${F}/invite/${enc(invite.room_id)}/${enc(invite.event_id)}`, { body: invite });
   t.equal(res.status, 403, res.text.slice(0, 200));

@@ -3,7 +3,8 @@
 import t from 'tap';
 import { startServer, Client, enc, type TestServer } from '../helpers/server.js';
 import { register, signedRequest, pairFor, waitFor } from '../federation/helpers.js';
-import { hashAndSignEvent, randomString, type Pdu } from '../../src/events/index.js';
+import { hashAndSignEvent, type Pdu } from '../../src/events/index.js';
+import { randomLetters } from '../../src/random.js';
 
 async function createRoom(c: Client, body: Record<string, unknown>): Promise<string> {
   const res = await c.post('/createRoom', body);
@@ -130,7 +131,7 @@ t.test("from a peer too: a non-member's aliases and a member's aliases under ano
   await waitFor(() => A.hs.membership(roomId, bob.userId!) === 'join', 'bob joined on A');
   const honest = B.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
   const forge = (fields: Record<string, unknown>): Pdu => {
-    const { signatures: _s, unsigned: _u, ...rest } = { ...honest, event_id: `$${randomString(12)}:${B.serverName}`, type: 'm.room.aliases', ...fields } as Pdu;
+    const { signatures: _s, unsigned: _u, ...rest } = { ...honest, event_id: `$${randomLetters(12)}:${B.serverName}`, type: 'm.room.aliases', ...fields } as Pdu;
     return hashAndSignEvent({ ...rest, signatures: {} } as Pdu, B.serverName, B.hs.signingKey);
   };
   const eve = `@eve:${B.serverName}`;

@@ -5,13 +5,14 @@ import type { StateIds } from '../storage/state.js';
 import type { Pdu, StateMap, EventTemplate, JsonObject, AuthContext } from '../events/index.js';
 import {
   stateKey, authEventsFor, buildEvent, hashAndSignEvent, checkEventAuth, checkEventSize,
-  makeEventId, randomString, AuthError, namedLevel, serverOf, userPowerLevel,
+  makeEventId, AuthError, namedLevel, serverOf, userPowerLevel,
 } from '../events/index.js';
 import { canonicalJson, CanonicalJsonError, type SigningKey } from '../crypto/index.js';
 import { MatrixError, forbidden, notFound, tooLarge, badJson } from '../errors.js';
 import { EventLoader } from './event-loader.js';
 import { StateAt } from './state-at.js';
 import { RoomStateCache } from './room-state-cache.js';
+import { randomLetters } from '../random.js';
 
 type Before = { ids: StateIds; group: number | null };
 interface Stored { ev: PersistedEvent; after: StateIds | null; groupAfter: number | null }
@@ -176,7 +177,7 @@ export class EventPersister {
   ): { pdu: Pdu; json: string; before: Before; state: StateMap<Pdu> } {
     const { prev, before, state } = this.stateForLocal(template.room_id, template.type === 'm.room.create');
     const authEvents = authEventsFor(template, state);
-    const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomString(5));
+    const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomLetters(5));
     const built = buildEvent(template, {
       eventId,
       origin: this.serverName,
