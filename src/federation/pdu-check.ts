@@ -3,7 +3,7 @@
 // text as received minus `unsigned`, or the pruned form when the content hash does not match.
 import { canonicalJson, findNonIntegerNumber, setTopLevelMember } from '../crypto/index.js';
 import {
-  MAX_EVENT_BYTES, checkContentHash, overlongField, eventSender, isJsonObject, isValidEventId, isValidRoomId, isValidUserId, pruneEvent, serverOf,
+  MAX_EVENT_BYTES, checkContentHash, overlongField, eventSender, isJsonObject, isValidEventId, isValidRoomId, isValidUserId, redactedForm, serverOf,
   isValidDepth, isValidServerName, MAX_DEPTH,
   computeContentHash,
   type JsonObject, type Pdu,
@@ -90,9 +90,9 @@ export async function checkPdu(raw: string, parsed: unknown, keyring: Keyring, n
   let hashMismatch = false;
   if (!checkContentHash(pdu)) {
     // Not a rejection (Synapse 0.10): the event is kept in its redacted form.
-    const { unsigned: _u, ...pruned } = pruneEvent(pdu);
-    pdu = pruned as Pdu;
-    json = canonicalJson(pruned);
+    const redacted = redactedForm(pdu);
+    pdu = redacted.event as Pdu;
+    json = redacted.json;
     hashMismatch = true;
   } else {
     const { unsigned: _u, ...rest } = pdu;

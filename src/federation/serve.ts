@@ -2,8 +2,8 @@
 // are built by concatenating stored PDU texts, so signed JSON is never re-serialised.
 import type { Homeserver } from '../homeserver.js';
 import type { EventRow } from '../storage/events.js';
-import { canonicalJson, setTopLevelMember } from '../crypto/index.js';
-import { pruneEvent, serverOf, splitStateKey } from '../events/index.js';
+import { setTopLevelMember } from '../crypto/index.js';
+import { redactedJson, serverOf, splitStateKey } from '../events/index.js';
 import { MatrixError, forbidden, notFound } from '../errors.js';
 import type { EventGraph } from './event-graph.js';
 
@@ -79,8 +79,7 @@ export class FederationServer {
   }
 
   private prunedPdu(row: EventRow, now: number): string {
-    const { unsigned: _u, ...pruned } = pruneEvent(JSON.parse(row.json));
-    return setTopLevelMember(canonicalJson(pruned), 'unsigned', `{"age":${Math.max(0, now - row.age_ts)}}`);
+    return setTopLevelMember(redactedJson(JSON.parse(row.json)), 'unsigned', `{"age":${Math.max(0, now - row.age_ts)}}`);
   }
 
   /**
