@@ -1,7 +1,8 @@
-// History visibility (client-api-v1.md §2.10): what a user may see of a room's past.
+// History visibility (client-api-v1.md §2.10): what a user may see of a room's past. The rules
+// are events/visibility.ts (shared with federation); this reads the state they need from storage.
 import type { Homeserver } from '../homeserver.js';
 import type { EventRow } from '../storage/events.js';
-import { stateKey, type JsonObject } from '../events/index.js';
+import { isEventVisible, lazyStateView, type JsonObject, type StateView, type VisibilityFacts } from '../events/index.js';
 
 export class HistoryVisibility {
   constructor(private readonly hs: Homeserver) {}
@@ -17,12 +18,7 @@ export class HistoryVisibility {
 
   /** Synapse 0.12's is_peeking: only world_readable history, including the event that made it so. */
   visibleToPeeker(row: EventRow): boolean {
-    if (row.type === 'm.room.history_visibility' && row.state_key === '') {
-      if (this.hs.persister.loader.pdu(row.event_id)?.content?.history_visibility === 'world_readable') return true;
-    }
-    if (row.state_group_before === null) return false;
-    const state = this.hs.storage.state.getGroup(row.state_group_before);
-    return this.contentOf(state.get(stateKey('m.room.history_visibility', '')))?.history_visibility === 'world_readable';
+    return isEventVisible(this.facts(row), this.stateBefore(row), { peeking: true });
   }
 
   /** The room's current history_visibility is world_readable: anyone may read it. */
@@ -32,20 +28,24 @@ export class HistoryVisibility {
   }
 
   visible(userId: string, row: EventRow): boolean {
-    if (row.type === 'm.room.history_visibility') return true;
-    if (row.state_group_before === null) return true; // backfilled history without state: shared by default
-    const state = this.hs.storage.state.getGroup(row.state_group_before);
-    const memberId = state.get(stateKey('m.room.member', userId));
     // A membership the user has since forgotten (POST /forget) no longer opens history (Synapse 0.12).
     const forgottenUpTo = this.hs.storage.forgotten.upTo(userId, row.room_id);
-    const forgotten = forgottenUpTo !== null && memberId !== undefined && (this.hs.storage.events.getEvent(memberId)?.stream_ordering ?? Infinity) <= forgottenUpTo;
-    const membership = forgotten ? undefined : this.contentOf(memberId)?.membership;
-    // A user's own join and the events they send are always theirs to see.
-    if (membership === 'join' || row.sender === userId || (row.type === 'm.room.member' && row.state_key === userId)) return true;
-    const visibility = this.contentOf(state.get(stateKey('m.room.history_visibility', '')))?.history_visibility ?? 'shared';
-    if (visibility === 'joined') return false;
-    if (visibility === 'invited') return membership === 'invite';
-    return true; // shared, public, world_readable, or unknown
+    const forgot = forgottenUpTo === null
+      ? undefined
+      : (memberId: string) => (this.hs.storage.events.getEvent(memberId)?.stream_ordering ?? Infinity) <= forgottenUpTo;
+    return isEventVisible(this.facts(row), this.stateBefore(row), { user: userId, forgot });
+  }
+
+  /** The room state before the event, read lazily (the rules look at a few keys). */
+  private stateBefore(row: EventRow): StateView | null {
+    if (row.state_group_before === null) return null;
+    return lazyStateView(this.hs.storage.state.getGroup(row.state_group_before), (id) => this.hs.persister.loader.pdu(id));
+  }
+
+  private facts(row: EventRow): VisibilityFacts {
+    // Only a history_visibility event's own content is read (a peeker sees the one that made the room world_readable).
+    const content = row.type === 'm.room.history_visibility' ? this.hs.persister.loader.pdu(row.event_id)?.content : undefined;
+    return { type: row.type, sender: row.sender, state_key: row.state_key, content };
   }
 
   private contentOf(eventId: string | undefined): JsonObject | undefined {
