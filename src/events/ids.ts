@@ -102,7 +102,7 @@ const UNBIASED_LIMIT = 256 - (256 % LETTERS.length);
 export function randomString(len: number, random: RandomBytes): string {
   let s = '';
   while (s.length < len) {
-    for (const b of random(len - s.length + 4)) {
+    for (const b of random(len - s.length)) {
       if (b < UNBIASED_LIMIT && s.length < len) s += LETTERS[b % LETTERS.length];
     }
   }
