@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { createPrivateKey, sign as edSign } from 'node:crypto';
 import nacl from 'tweetnacl';
 import pino from 'pino';
-import { generateSigningKey, canonicalJson } from '../src/crypto/index.js';
+import { canonicalJson } from '../src/crypto/index.js';
 import { buildEvent, hashAndSignEvent, type Pdu } from '../src/events/index.js';
 import { openHomeserver } from '../src/homeserver.js';
 import { loadConfig, writeDefaultConfig } from '../src/config.js';
 import type { Requester } from '../src/accounts/auth.js';
 import { report } from './report.js';
+import { newSigningKey } from '../src/random.js';
 
 function rate(n: number, fn: (i: number) => void): number {
   const start = process.hrtime.bigint();
@@ -20,7 +21,7 @@ function rate(n: number, fn: (i: number) => void): number {
 }
 
 const fmt = (x: number) => x.toFixed(0).padStart(8);
-const key = generateSigningKey('auto');
+const key = newSigningKey('auto');
 
 function messageEvent(i: number) {
   return buildEvent(

@@ -1,4 +1,5 @@
 // Every error a client or peer sees is one of these: status, Matrix errcode, human text.
+import type { AuthError } from './events/auth-errors.js';
 export class MatrixError extends Error {
   constructor(
     public readonly status: number,
@@ -34,3 +35,15 @@ export const unrecognized = (msg = 'Unrecognized request', status = 404) =>
   new MatrixError(status, 'M_UNRECOGNIZED', msg);
 export const limitExceeded = (retryAfterMs: number) =>
   new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too Many Requests', { retry_after_ms: retryAfterMs });
+
+/** The room's rules refused an event (a value of the pure core): its status and errcode. */
+export function matrixErrorOf(e: AuthError): MatrixError {
+  switch (e.reason) {
+    case 'forbidden':
+      return forbidden(e.message);
+    case 'too_large':
+      return tooLarge(e.message);
+    case 'malformed':
+      return new MatrixError(400, 'M_UNKNOWN', e.message);
+  }
+}

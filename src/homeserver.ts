@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { createLogger } from './logging.js';
 import type { HomeserverConfig } from './config.js';
 import { openStorage, type Storage } from './storage/index.js';
-import { generateSigningKey, parseSigningKeyFile, formatSigningKeyFile, type SigningKey } from './crypto/index.js';
+import { parseSigningKeyFile, formatSigningKeyFile, type SigningKey } from './crypto/index.js';
+import { newSigningKey } from './random.js';
 import { Metrics } from './metrics.js';
 import type { ListenerStarter } from './listen.js';
 import { EventLoader } from './rooms/event-loader.js';
@@ -225,7 +226,7 @@ export { createLogger } from './logging.js';
 /** Loads the signing key file, generating one (Synapse's format) if it does not exist yet. */
 export function loadOrCreateSigningKey(path: string, log: Logger): SigningKey {
   if (!existsSync(path)) {
-    const key = generateSigningKey('auto');
+    const key = newSigningKey('auto');
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, formatSigningKeyFile([key]), { mode: 0o600 });
     log.info({ path, keyId: key.keyId }, 'generated a new signing key');

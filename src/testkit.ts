@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import type { Logger } from 'pino';
 import { configFromObject, MEMORY } from './config.js';
 import { openHomeserverWith, type Homeserver } from './homeserver.js';
-import { generateSigningKey } from './crypto/index.js';
+import { newSigningKey } from './random.js';
 import { createLogger, type LogFormat } from './logging.js';
 import { buildApp } from './app.js';
 import { startListeners } from './listen.js';
@@ -77,7 +77,7 @@ export async function startHomeserver(opts: StartHomeserverOptions = {}): Promis
   try {
     const config = configFromObject(raw, '<startHomeserver options>');
     const logger: Logger = createLogger({ level: config.logLevel, format: config.logFormat, stream: opts.logStream });
-    hs = openHomeserverWith(config, generateSigningKey('auto'), { logger });
+    hs = openHomeserverWith(config, newSigningKey('auto'), { logger });
     const app = await buildApp(hs);
     const listeners = await startListeners(hs, app);
     const url = `http://127.0.0.1:${listeners.port}`;

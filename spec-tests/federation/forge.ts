@@ -2,12 +2,14 @@
 // real server in signed transactions, and what that server's clients can then see of them.
 import type { Client, TestServer } from '../helpers/server.js';
 import { enc, signedRequest } from './helpers.js';
-import { computeReferenceHash, hashAndSignEvent, randomString, type EventRef, type EventTemplate, type Pdu } from '../../src/events/index.js';
+import { computeReferenceHash, hashAndSignEvent, type EventRef, type EventTemplate, type Pdu } from '../../src/events/index.js';
+
+import { randomLetters } from '../../src/random.js';
 
 export const F = '/_matrix/federation/v1';
 
 /** A fresh event id in `by`'s name. */
-export const newEventId = (by: TestServer): string => `$${Date.now()}${randomString(8)}:${by.serverName}`;
+export const newEventId = (by: TestServer): string => `$${Date.now()}${randomLetters(8)}:${by.serverName}`;
 
 /** A PDU made and signed by `by` (a real server's key), with `fields` over a plain skeleton. */
 export function forge(by: TestServer, fields: Partial<Pdu> & Record<string, unknown>): Pdu {

@@ -8,15 +8,16 @@ import { join } from 'node:path';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { startServer, Client, enc } from '../helpers/server.js';
-import { generateSigningKey, signJson } from '../../src/crypto/index.js';
+import { signJson } from '../../src/crypto/index.js';
+import { newSigningKey } from '../../src/random.js';
 
 async function identityServer(t: { teardown(fn: () => void): void }, bindings: Map<string, string>, forge = false) {
   const dir = mkdtempSync(join(tmpdir(), 'hs-idserver-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
     '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'pipe' });
-  const key = generateSigningKey('0');
-  const other = generateSigningKey('0');
+  const key = newSigningKey('0');
+  const other = newSigningKey('0');
   let name = '';
   const server = createServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (req, res) => {
     const url = new URL(req.url!, 'https://x');

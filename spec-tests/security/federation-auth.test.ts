@@ -2,6 +2,7 @@
 // the transactions that carry them to A. Each attack must fail with nothing visible to A's
 // clients, and A's users must carry on as before.
 import t from 'tap';
+import { randomLetters } from '../../src/random.js';
 import { http } from '../helpers/server.js';
 import { enc, register, signedRequest, pairFor, waitFor, messageBodies, federatedRoom } from '../federation/helpers.js';
 import { F, forge, alter, honestNext, ref, sendPdus, visible, assertNoneVisible } from '../federation/forge.js';
@@ -133,13 +134,13 @@ t.test('event ids must name their origin: a powerless peer user cannot redact ot
   const redaction = (fields: Record<string, unknown>) =>
     alter(B, honest, { type: 'm.room.redaction', redacts: target, content: {}, ...fields });
   // The attack of the report: a redaction whose own id names A.
-  const aDomainId = redaction({ event_id: `$${randomString(10)}:${A.serverName}` });
+  const aDomainId = redaction({ event_id: `$${randomLetters(10)}:${A.serverName}` });
   // The same with an id of B: the own-server rule must look at whose event is redacted.
   const bDomainId = redaction({});
   // Claiming A as origin (and an A id) without A's signature.
-  const aOrigin = redaction({ event_id: `$${randomString(10)}:${A.serverName}`, origin: A.serverName });
+  const aOrigin = redaction({ event_id: `$${randomLetters(10)}:${A.serverName}`, origin: A.serverName });
   // A message of bob's with an id in A's name (so that redacting it "by domain" would look local).
-  const aNamed = alter(B, honest, { event_id: `$${randomString(10)}:${A.serverName}`, content: { msgtype: 'm.text', body: 'named like A' } });
+  const aNamed = alter(B, honest, { event_id: `$${randomLetters(10)}:${A.serverName}`, content: { msgtype: 'm.text', body: 'named like A' } });
   const results = await sendPdus(B, A, [aDomainId, bDomainId, aOrigin, aNamed]);
   t.match(results[aDomainId.event_id]?.error, /not from the origin/);
   t.match(A.hs.storage.events.getEvent(bDomainId.event_id)?.rejected_reason, /permission to redact/, 'the B-id redaction fails the auth rules');
@@ -177,9 +178,9 @@ t.test('the same id and create rules hold on send_join and invite', async (t) =>
   t.equal(made.status, 200);
   const template = made.body.event;
   const join = (fields: Record<string, unknown>) =>
-    forge(B, { ...template, origin: B.serverName, event_id: `$${randomString(10)}:${B.serverName}`, unsigned: undefined, ...fields });
+    forge(B, { ...template, origin: B.serverName, event_id: `$${randomLetters(10)}:${B.serverName}`, unsigned: undefined, ...fields });
   const cases: [string, Pdu][] = [
-    ['an event id in A\'s name', join({ event_id: `$${randomString(10)}:${A.serverName}` })],
+    ['an event id in A\'s name', join({ event_id: `$${randomLetters(10)}:${A.serverName}` })],
     ['a negative depth', join({ depth: -5 })],
   ];
   for (const [name, ev] of cases) {
@@ -191,8 +192,8 @@ t.test('the same id and create rules hold on send_join and invite', async (t) =>
 
   // An invite for alice whose event id names A (so looks like A's own) is refused.
   const invite = forge(B, {
-    type: 'm.room.member', room_id: `!${randomString(10)}:${B.serverName}`, sender: `@bob:${B.serverName}`, state_key: alice.userId,
-    content: { membership: 'invite' }, depth: 3, event_id: `$${randomString(10)}:${A.serverName}`,
+    type: 'm.room.member', room_id: `!${randomLetters(10)}:${B.serverName}`, sender: `@bob:${B.serverName}`, state_key: alice.userId,
+    content: { membership: 'invite' }, depth: 3, event_id: `$${randomLetters(10)}:${A.serverName}`,
   });
   const res = await signedRequest(B, A, 'PUT', `${F}/invite/${enc(invite.room_id)}/${enc(invite.event_id)}`, { body: invite });
   t.equal(res.status, 403, res.text.slice(0, 200));

@@ -3,7 +3,8 @@ import t from 'tap';
 import { createServer as createTcpServer, type Server } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { startServer, http, type TestServer } from '../helpers/server.js';
-import { generateSigningKey, signJson } from '../../src/crypto/index.js';
+import { signJson } from '../../src/crypto/index.js';
+import { newSigningKey } from '../../src/random.js';
 
 /** A real TCP listener on 127.0.0.1 that counts accepted connections and hangs up at once. */
 async function startRecorder(): Promise<{ port: number; accepts: () => number; close: () => Promise<void> }> {
@@ -22,7 +23,7 @@ async function startRecorder(): Promise<{ port: number; accepts: () => number; c
 
 /** A real key server on 127.0.0.1 (a peer's GET /_matrix/key/v2/server) counting connections and requests. */
 async function startKeyServer() {
-  const key = generateSigningKey('auto');
+  const key = newSigningKey('auto');
   let connections = 0;
   let requests = 0;
   let name = '';

@@ -1,6 +1,7 @@
 // Who may write to a room (issue 10, item 9, and redactions across rooms): non-members send
 // nothing, m.room.aliases only under the sender's own server, locally and from peers alike.
 import t from 'tap';
+import { randomLetters } from '../../src/random.js';
 import { startServer, Client, enc, type TestServer } from '../helpers/server.js';
 import { register, signedRequest, pairFor, waitFor, federatedRoom } from '../federation/helpers.js';
 import { hashAndSignEvent, randomString, type Pdu } from '../../src/events/index.js';
@@ -125,7 +126,7 @@ t.test("from a peer too: a non-member's aliases and a member's aliases under ano
   const { A, B, alice, bob, roomId } = await federatedRoom(t, { alias: 'peered', createRoom: { visibility: 'public' } });
   const honest = B.hs.persister.buildLocalEvent({ type: 'm.room.message', room_id: roomId, sender: bob.userId!, content: { msgtype: 'm.text', body: 'x' } });
   const forge = (fields: Record<string, unknown>): Pdu => {
-    const { signatures: _s, unsigned: _u, ...rest } = { ...honest, event_id: `$${randomString(12)}:${B.serverName}`, type: 'm.room.aliases', ...fields } as Pdu;
+    const { signatures: _s, unsigned: _u, ...rest } = { ...honest, event_id: `$${randomLetters(12)}:${B.serverName}`, type: 'm.room.aliases', ...fields } as Pdu;
     return hashAndSignEvent({ ...rest, signatures: {} } as Pdu, B.serverName, B.hs.signingKey);
   };
   const eve = `@eve:${B.serverName}`;

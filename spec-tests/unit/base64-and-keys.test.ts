@@ -3,6 +3,7 @@ import {
   decodeBase64, encodeBase64, formatSigningKeyFile, generateSigningKey, parseSigningKeyFile, sha256Base64,
   signJson, signingKeyFromSeed, signatureKeyIds, verifyJsonSignature,
 } from '../../src/crypto/index.js';
+import { newSigningKey } from '../../src/random.js';
 
 t.test('base64 is unpadded on output, lenient about padding on input', async (t) => {
   const rows: [number[], string][] = [[[], ''], [[0xff], '/w'], [[0xff, 0xee], '/+4'], [[1, 2, 3], 'AQID']];
@@ -25,8 +26,8 @@ t.test('sha256Base64', async (t) => {
 });
 
 t.test('key file round trip', async (t) => {
-  const a = generateSigningKey();
-  const b = generateSigningKey('v2_x');
+  const a = newSigningKey();
+  const b = newSigningKey('v2_x');
   t.equal(a.keyId, 'ed25519:auto');
   const text = formatSigningKeyFile([a, b]);
   t.match(text, /^ed25519 auto [A-Za-z0-9+/]{43}\ned25519 v2_x [A-Za-z0-9+/]{43}\n$/);
@@ -54,13 +55,25 @@ for (const [line, message] of badLines) {
   t.test(`key file rejects ${JSON.stringify(line)}`, async (t) => t.throws(() => parseSigningKeyFile(line), { message }));
 }
 
+t.test('generateSigningKey takes its seed from the random source it is given (vector: Synapse test seed)', async (t) => {
+  const seed = decodeBase64('YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1');
+  const asked: number[] = [];
+  const k = generateSigningKey('1', (n) => (asked.push(n), seed));
+  t.same(asked, [32], 'asks for 32 bytes once');
+  t.equal(k.keyId, 'ed25519:1');
+  t.equal(k.publicKeyBase64, 'XGX0JRS2Af3be3knz2fBiRbApjm2Dh61gXDJA8kcJNI');
+  t.same([...k.seed], [...seed], 'the seed is the bytes of the source');
+  t.throws(() => generateSigningKey('1', () => new Uint8Array(31)), /31 bytes/, 'a short source is refused');
+  t.throws(() => generateSigningKey('a-b', () => seed), /Invalid key version/);
+});
+
 t.test('signingKeyFromSeed validates input', async (t) => {
   t.throws(() => signingKeyFromSeed('ed25519:a', new Uint8Array(31)));
   t.throws(() => signingKeyFromSeed('rsa:a', new Uint8Array(32)));
 });
 
 t.test('verifyJsonSignature never throws', async (t) => {
-  const k = generateSigningKey();
+  const k = newSigningKey();
   const signed = signJson({ a: 1, unsigned: { age: 5 } }, 'hs', k);
   t.same((signed as Record<string, unknown>).unsigned, { age: 5 }, 'unsigned re-attached');
   t.ok(verifyJsonSignature({ ...signed, unsigned: { age: 6 } }, 'hs', k.keyId, k.publicKey), 'unsigned not covered');

@@ -5,7 +5,7 @@ import {
   MAX_DEPTH, depthAfter, isValidDepth,
   stateKey, toClientEvent,
 } from '../../src/events/index.js';
-import { generateSigningKey } from '../../src/crypto/index.js';
+import { newSigningKey, randomLetters } from '../../src/random.js';
 
 t.test('serverOf takes everything after the first colon', async (t) => {
   t.equal(serverOf('@a:example.org'), 'example.org');
@@ -65,10 +65,22 @@ t.test('id helpers', async (t) => {
   t.throws(() => localpartOf('alice'));
   t.equal(makeRoomId('hs', () => 'ABC'), '!ABC:hs');
   t.equal(makeEventId('hs', 1441203262431, 3, 'AbCdE'), '$14412032624313AbCdE:hs');
-  t.match(randomString(18), /^[A-Za-z]{18}$/);
+  t.match(randomLetters(18), /^[A-Za-z]{18}$/);
   t.same(splitStateKey(stateKey('m.room.member', '@a:hs')), ['m.room.member', '@a:hs']);
   t.same(splitStateKey(stateKey('t', '')), ['t', '']);
   t.throws(() => splitStateKey('nokey'));
+});
+
+t.test('randomString maps the bytes of the source it is given to letters, skipping biased bytes', async (t) => {
+  const bytes = (...b: number[]) => () => new Uint8Array(b);
+  t.equal(randomString(4, bytes(0, 25, 26, 51)), 'azAZ');
+  t.equal(randomString(3, bytes(52, 77, 207)), 'azZ', 'byte mod 52');
+  // 208..255 would make the first 48 letters likelier: skipped, and more bytes are asked for.
+  const calls: number[] = [];
+  const feed = [[208, 255, 0], [1, 2, 3, 4, 5]];
+  t.equal(randomString(3, (n) => (calls.push(n), new Uint8Array(feed.shift()!))), 'abc');
+  t.equal(calls.length, 2, 'asked again after skipping');
+  t.equal(randomString(0, bytes()), '');
 });
 
 t.test('buildEvent: depth, refs, state fields', async (t) => {
@@ -87,7 +99,7 @@ t.test('buildEvent: depth, refs, state fields', async (t) => {
   t.equal(ev.state_key, '');
   t.notOk('unsigned' in ev);
   t.notOk('redacts' in ev);
-  const key = generateSigningKey();
+  const key = newSigningKey();
   const signed = hashAndSignEvent(ev, 'hs', key);
   t.ok(checkContentHash(signed));
   t.notOk(checkContentHash({ ...signed, content: { topic: 'y' } }));
@@ -119,7 +131,7 @@ t.test('depth is capped at 2^53-1, so an event after a peer\'s huge depth still 
     prevEvents: [{ event_id: '$p:hs', depth: MAX_DEPTH, referenceHash: 'h' }],
   });
   t.equal(ev.depth, MAX_DEPTH);
-  t.doesNotThrow(() => hashAndSignEvent(ev, 'hs', generateSigningKey()), 'still canonical JSON');
+  t.doesNotThrow(() => hashAndSignEvent(ev, 'hs', newSigningKey()), 'still canonical JSON');
   for (const [d, ok] of [[0, true], [1, true], [MAX_DEPTH, true], [MAX_DEPTH + 1, false], [-1, false], [1.5, false], ['1', false], [null, false]] as const) {
     t.equal(isValidDepth(d), ok, `isValidDepth(${String(d)})`);
   }

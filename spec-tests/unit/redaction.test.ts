@@ -1,5 +1,6 @@
 import t from 'tap';
-import { pruneEvent, type JsonObject } from '../../src/events/index.js';
+import { pruneEvent, redactedForm, redactedJson, verifyEventSignature, hashAndSignEvent, type JsonObject } from '../../src/events/index.js';
+import { signingKeyFromSeed, decodeBase64 } from '../../src/crypto/index.js';
 
 const TOP_LEVEL = {
   event_id: '$e:hs', sender: '@a:hs', room_id: '!r:hs', hashes: { sha256: 'h' }, signatures: { hs: { 'ed25519:a': 's' } },
@@ -45,4 +46,28 @@ t.test('prune: missing content and unsigned', async (t) => {
 t.test('prune is idempotent', async (t) => {
   const ev = { ...TOP_LEVEL, ...DROPPED, type: 'm.room.power_levels', content: { ban: 1, invite: 2 }, unsigned: {} };
   t.same(pruneEvent(pruneEvent(ev)), pruneEvent(ev));
+});
+
+t.test('redactedJson: pruned, no unsigned, canonical JSON (vector)', async (t) => {
+  const ev = {
+    type: 'm.room.message', room_id: '!r:hs', sender: '@a:hs', event_id: '$e:hs', depth: 3, origin: 'hs', origin_server_ts: 1,
+    content: { msgtype: 'm.text', body: 'secret' }, unsigned: { age: 7 }, hashes: { sha256: 'h' }, signatures: {},
+    prev_events: [], auth_events: [], redacts: '$x:hs',
+  };
+  t.equal(redactedJson(ev),
+    '{"auth_events":[],"content":{},"depth":3,"event_id":"$e:hs","hashes":{"sha256":"h"},"origin":"hs","origin_server_ts":1,'
+    + '"prev_events":[],"room_id":"!r:hs","sender":"@a:hs","signatures":{},"type":"m.room.message"}');
+  const { event, json } = redactedForm(ev);
+  t.same(JSON.parse(json), event, 'the object and the text agree');
+  t.notOk('unsigned' in event);
+  t.same(ev.content, { msgtype: 'm.text', body: 'secret' }, 'the input is left alone');
+});
+
+t.test('the redacted form of a signed event still verifies', async (t) => {
+  const key = signingKeyFromSeed('ed25519:1', decodeBase64('YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1'));
+  const signed = hashAndSignEvent({
+    type: 'm.room.member', room_id: '!r:hs', sender: '@a:hs', event_id: '$e:hs', depth: 3, origin: 'hs', origin_server_ts: 1,
+    state_key: '@a:hs', content: { membership: 'join', displayname: 'A' }, prev_events: [], auth_events: [], hashes: {}, signatures: {},
+  } as JsonObject, 'hs', key);
+  t.ok(verifyEventSignature(JSON.parse(redactedJson(signed)), 'hs', key.keyId, key.publicKey));
 });

@@ -1,11 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Storage } from '../storage/index.js';
 import { MatrixError, forbidden, userInUse, badJson } from '../errors.js';
-import { randomString } from '../events/index.js';
 import type { PasswordHasher } from './passwords.js';
 import type { LoginLimiter } from './rate-limit.js';
 import { newAccessToken, tokenHash } from './tokens.js';
 import type { UserNamespaces } from './ports.js';
+import { randomLetters } from '../random.js';
 
 export interface Session {
   user_id: string;
@@ -40,7 +40,7 @@ export class AccountService {
    */
   validateNewUser(localpart: unknown, opts: { checkExclusive?: boolean } = {}): string {
     if (localpart !== undefined && typeof localpart !== 'string') throw badJson("'user' must be a string");
-    const lp = (localpart ?? `-${randomString(18).toLowerCase()}`).toLowerCase();
+    const lp = (localpart ?? `-${randomLetters(18).toLowerCase()}`).toLowerCase();
     if (lp === '' || !LOCALPART.test(lp)) {
       throw new MatrixError(400, 'M_INVALID_USERNAME', 'User ID can only contain characters a-z, 0-9, or ._=-/');
     }

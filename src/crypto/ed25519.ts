@@ -1,14 +1,13 @@
 // Raw ed25519 over node:crypto. Building KeyObjects is the expensive part of signing and
-// verifying, so both directions are cached.
+// verifying: a SigningKey holds its private KeyObject, and verify keys are cached here.
+// This module knows nothing of SigningKey (signing-key.ts builds on it, not the reverse).
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { decodeBase64, encodeBase64 } from './base64.js';
-import type { SigningKey } from './signing-key.js';
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const MAX_VERIFY_KEYS = 10_000;
 
-const privateKeys = new WeakMap<SigningKey, KeyObject>();
 const verifyKeys = new Map<string, KeyObject>();
 
 export function privateKeyFromSeed(seed: Uint8Array): KeyObject {
@@ -21,20 +20,6 @@ export function privateKeyFromSeed(seed: Uint8Array): KeyObject {
 export function rawPublicKey(privateKey: KeyObject): Buffer {
   const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   return spki.subarray(spki.length - 32);
-}
-
-function privateKeyOf(key: SigningKey): KeyObject {
-  let ko = privateKeys.get(key);
-  if (!ko) {
-    ko = privateKeyFromSeed(key.seed);
-    privateKeys.set(key, ko);
-  }
-  return ko;
-}
-
-/** Lets signingKeyFromSeed hand over the KeyObject it already built. */
-export function rememberPrivateKey(key: SigningKey, ko: KeyObject): void {
-  privateKeys.set(key, ko);
 }
 
 /** Public KeyObject for raw bytes or base64; throws on a key that is not 32 bytes. */
@@ -51,8 +36,8 @@ export function verifyKeyObject(publicKey: Uint8Array | string): KeyObject {
   return ko;
 }
 
-export function signBytes(key: SigningKey, data: Uint8Array): Buffer {
-  return sign(null, data, privateKeyOf(key));
+export function signBytes(privateKey: KeyObject, data: Uint8Array): Buffer {
+  return sign(null, data, privateKey);
 }
 
 /** Never throws: any malformed key or signature is simply "not valid". */

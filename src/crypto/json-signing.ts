@@ -14,7 +14,7 @@ export function signedBytes(obj: object): Buffer {
 
 export function signJson<T extends object>(obj: T, signingName: string, key: SigningKey): T {
   const rec = obj as Record<string, unknown>;
-  const sig = encodeBase64(signBytes(key, signedBytes(obj)));
+  const sig = encodeBase64(signBytes(key.privateKey, signedBytes(obj)));
   const existing = isObject(rec.signatures) ? (rec.signatures as Signatures) : {};
   const signatures: Signatures = { ...existing, [signingName]: { ...existing[signingName], [key.keyId]: sig } };
   const { signatures: _s, unsigned, ...rest } = rec;

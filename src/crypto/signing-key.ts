@@ -1,29 +1,38 @@
 // Server signing keys and Synapse's key file format ("ed25519 <version> <base64 seed>" lines).
-import { randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { decodeBase64, encodeBase64 } from './base64.js';
-import { privateKeyFromSeed, rawPublicKey, rememberPrivateKey } from './ed25519.js';
+import { privateKeyFromSeed, rawPublicKey } from './ed25519.js';
 
 export interface SigningKey {
   keyId: string; // e.g. "ed25519:auto"
   seed: Uint8Array; // 32 bytes
   publicKey: Uint8Array; // 32 bytes
   publicKeyBase64: string;
+  /** The seed as a node:crypto key, built once (building it costs more than a signature). */
+  privateKey: KeyObject;
 }
+
+/**
+ * A source of cryptographically random bytes, passed in so that crypto/ and events/ stay pure:
+ * node:crypto's randomBytes at the composition edge (src/random.ts), fixed bytes in tests.
+ */
+export type RandomBytes = (n: number) => Uint8Array;
 
 const VERSION_RE = /^[A-Za-z0-9_]+$/;
 
 export function signingKeyFromSeed(keyId: string, seed: Uint8Array): SigningKey {
   if (!keyId.startsWith('ed25519:')) throw new Error(`Unsupported key id ${JSON.stringify(keyId)}`);
-  const ko = privateKeyFromSeed(seed);
-  const publicKey = new Uint8Array(rawPublicKey(ko));
-  const key: SigningKey = { keyId, seed: new Uint8Array(seed), publicKey, publicKeyBase64: encodeBase64(publicKey) };
-  rememberPrivateKey(key, ko);
-  return key;
+  const privateKey = privateKeyFromSeed(seed);
+  const publicKey = new Uint8Array(rawPublicKey(privateKey));
+  return { keyId, seed: new Uint8Array(seed), publicKey, publicKeyBase64: encodeBase64(publicKey), privateKey };
 }
 
-export function generateSigningKey(version = 'auto'): SigningKey {
+/** A new key from 32 bytes of `random` (the caller's source of randomness). */
+export function generateSigningKey(version: string, random: RandomBytes): SigningKey {
   if (!VERSION_RE.test(version)) throw new Error(`Invalid key version ${JSON.stringify(version)}`);
-  return signingKeyFromSeed(`ed25519:${version}`, randomBytes(32));
+  const seed = random(32);
+  if (seed.length !== 32) throw new Error(`random source gave ${seed.length} bytes, wanted 32`);
+  return signingKeyFromSeed(`ed25519:${version}`, seed);
 }
 
 export function parseSigningKeyFile(text: string): SigningKey[] {

@@ -1,5 +1,5 @@
 // Synapse 0.10 Auth.check with the RECOMMENDED (v0.11/v0.12) fixes:
-// auth-rules-and-state.md §1-3. Throws AuthError; returning means allowed.
+// auth-rules-and-state.md §1-3. Throws AuthError (a reason, no HTTP status); returning means allowed.
 import { AuthError, forbid, invalid } from './auth-errors.js';
 import { overlongField } from './event-size.js';
 import { serverOf } from './ids.js';
@@ -44,13 +44,14 @@ export function checkEventAuth(event: JsonObject, auth: StateMap<JsonObject>, ct
   if (event.type === 'm.room.redaction') checkRedaction(event, auth, sender, ctx.redacted);
 }
 
-/** Convenience for callers that prefer a boolean; any failure counts as not allowed. */
+/** Convenience for callers that prefer a boolean: the rules' verdict; any other exception is a bug and propagates. */
 export function isEventAllowed(event: JsonObject, auth: StateMap<JsonObject>, ctx: AuthContext = {}): boolean {
   try {
     checkEventAuth(event, auth, ctx);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    if (e instanceof AuthError) return false;
+    throw e;
   }
 }
 

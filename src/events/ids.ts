@@ -1,6 +1,6 @@
 // Matrix identifiers: sigil + localpart + ':' + server name (events-and-crypto.md §1).
-import { randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
+import type { RandomBytes } from '../crypto/signing-key.js';
 
 /** Ids are at most 255 bytes of UTF-8 (Synapse's limit for user ids, applied to every kind). */
 export const MAX_ID_BYTES = 255;
@@ -92,9 +92,19 @@ export function makeEventId(serverName: string, nowMs: number, counter: number, 
   return `$${nowMs}${counter}${randomChars}:${serverName}`;
 }
 
-/** The one impure helper in events/: cryptographically random ASCII letters. */
-export function randomString(len: number): string {
+/** The largest multiple of 52 below 256: bytes at or above it are skipped, so every letter is equally likely. */
+const UNBIASED_LIMIT = 256 - (256 % LETTERS.length);
+
+/**
+ * `len` ASCII letters drawn from `random` (node:crypto randomBytes at the composition edge,
+ * see src/random.ts). Pure: the same bytes give the same letters.
+ */
+export function randomString(len: number, random: RandomBytes): string {
   let s = '';
-  for (let i = 0; i < len; i++) s += LETTERS[randomInt(LETTERS.length)];
+  while (s.length < len) {
+    for (const b of random(len - s.length)) {
+      if (b < UNBIASED_LIMIT && s.length < len) s += LETTERS[b % LETTERS.length];
+    }
+  }
   return s;
 }

@@ -13,3 +13,5 @@ export * from './membership-rules.js';
 export * from './power-level-change.js';
 export * from './state-res.js';
 export * from './client-format.js';
+export * from './visibility.js';
+export * from './pdu-check.js';

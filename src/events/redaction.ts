@@ -1,5 +1,6 @@
 // Synapse 0.10 prune_event (events-and-crypto.md §6): what survives a redaction, and
 // therefore what event signatures and reference hashes cover.
+import { canonicalJson } from '../crypto/canonical-json.js';
 import { contentOf, isJsonObject, type JsonObject } from './types.js';
 
 const KEPT_TOP_LEVEL = [
@@ -44,4 +45,20 @@ function prunedContent(event: JsonObject): JsonObject {
     if (Object.hasOwn(content, k) && content[k] !== undefined) out[k] = content[k];
   }
   return out;
+}
+
+/**
+ * An event in its redacted form, as stored and sent to other servers: pruned and without
+ * `unsigned` (the sender's own `unsigned` is not ours to pass on), as an object and as
+ * canonical JSON text. The one place that re-encodes a remote event (its signatures still
+ * verify: they cover exactly this pruned form).
+ */
+export function redactedForm(event: JsonObject): { event: JsonObject; json: string } {
+  const { unsigned: _u, ...pruned } = pruneEvent(event);
+  return { event: pruned, json: canonicalJson(pruned) };
+}
+
+/** The redacted form's canonical JSON text (see redactedForm). */
+export function redactedJson(event: JsonObject): string {
+  return redactedForm(event).json;
 }

@@ -3,8 +3,8 @@
 import type { Storage } from '../storage/index.js';
 import type { EventRow } from '../storage/events.js';
 import type { StateIds } from '../storage/state.js';
-import { canonicalJson, setTopLevelMember } from '../crypto/index.js';
-import { pruneEvent } from '../events/index.js';
+import { setTopLevelMember } from '../crypto/index.js';
+import { redactedJson, serverOf } from '../events/index.js';
 
 const byDepth = (a: EventRow, b: EventRow) => a.depth - b.depth || (a.stream_ordering ?? 0) - (b.stream_ordering ?? 0);
 
@@ -15,8 +15,7 @@ export class EventGraph {
   renderPdu(row: EventRow, now: number): string {
     let json = row.json;
     if (row.redacted_by) {
-      const { unsigned: _u, ...pruned } = pruneEvent(JSON.parse(row.json));
-      json = canonicalJson(pruned);
+      json = redactedJson(JSON.parse(row.json));
     }
     return setTopLevelMember(json, 'unsigned', `{"age":${Math.max(0, now - row.age_ts)}}`);
   }

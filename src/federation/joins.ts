@@ -8,7 +8,7 @@ import type { SigningKey } from '../crypto/index.js';
 import type { StateIds } from '../storage/state.js';
 import { canonicalJson, topLevelArrayElements } from '../crypto/index.js';
 import {
-  hashAndSignEvent, isJsonObject, isValidDepth, isValidUserId, makeEventId, randomString, serverOf, stateKey, type JsonObject, type Pdu,
+  hashAndSignEvent, isJsonObject, isValidDepth, isValidUserId, makeEventId, serverOf, stateKey, type JsonObject, type Pdu,
 } from '../events/index.js';
 import { MatrixError, badJson, forbidden, notFound } from '../errors.js';
 import { FederationClient, PeerRequestError, PeerUnreachableError, pathSegment } from './client.js';
@@ -18,6 +18,7 @@ import type { Outbound } from './outbound.js';
 import { checkPdu, checkUnsignedJoin, PduRejected } from './pdu-check.js';
 import type { Keyring } from './keyring.js';
 import { unwrapV1, wrapV1 } from './v1-wrapping.js';
+import { randomLetters } from '../random.js';
 
 const FED = '/_matrix/federation/v1';
 
@@ -118,7 +119,7 @@ export class Joins {
       auth_events: template.auth_events,
       content: joinContentOf(this.storage, userId),
       depth: template.depth,
-      event_id: makeEventId(this.serverName, now, 0, randomString(5)),
+      event_id: makeEventId(this.serverName, now, 0, randomLetters(5)),
       hashes: { sha256: '' },
       origin: this.serverName,
       origin_server_ts: now,

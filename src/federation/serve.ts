@@ -2,8 +2,9 @@
 // are built by concatenating stored PDU texts, so signed JSON is never re-serialised.
 import type { EventLoader } from '../rooms/event-loader.js';
 import type { EventRow } from '../storage/events.js';
-import { canonicalJson, setTopLevelMember } from '../crypto/index.js';
 import { pruneEvent, serverOf, splitStateKey, type JsonObject } from '../events/index.js';
+import { setTopLevelMember } from '../crypto/index.js';
+import { isEventVisible, lazyStateView, redactedJson } from '../events/index.js';
 import { MatrixError, forbidden, notFound } from '../errors.js';
 import type { EventGraph } from './event-graph.js';
 
@@ -88,26 +89,13 @@ export class FederationServer {
   }
 
   private prunedPdu(row: EventRow, now: number): string {
-    const { unsigned: _u, ...pruned } = pruneEvent(JSON.parse(row.json));
-    return setTopLevelMember(canonicalJson(pruned), 'unsigned', `{"age":${Math.max(0, now - row.age_ts)}}`);
+    return setTopLevelMember(redactedJson(JSON.parse(row.json)), 'unsigned', `{"age":${Math.max(0, now - row.age_ts)}}`);
   }
 
-  /**
-   * Server history visibility (federation-v1.md §3.3): with `joined`/`invited`, an event is shown
-   * in full only if the server had a member (joined, or invited for `invited`) at that point.
-   */
+  /** Server history visibility (federation-v1.md §3.3, events/visibility.ts): otherwise served pruned. */
   private visibleTo(server: string, row: EventRow): boolean {
     const state = this.graph.stateBefore(row);
-    if (!state) return true;
-    const hvId = state.get('m.room.history_visibility\u0000');
-    const hv = hvId ? (this.contentOf(hvId)?.history_visibility as string | undefined) : undefined;
-    if (hv !== 'joined' && hv !== 'invited') return true;
-    for (const [k, id] of state) {
-      const [type, sk] = splitStateKey(k);
-      if (type !== 'm.room.member' || !sk.includes(':') || serverOf(sk) !== server) continue;
-      const m = this.contentOf(id)?.membership;
-      if (m === 'join' || (hv === 'invited' && m === 'invite')) return true;
-    }
-    return false;
+    const view = state && lazyStateView(state, (id) => this.loader.pdu(id));
+    return isEventVisible(row, view, { server });
   }
 }

@@ -6,6 +6,7 @@ import { topLevelArrayElements } from '../crypto/index.js';
 import { isJsonObject, type JsonObject } from '../events/index.js';
 import { MatrixError, badJson } from '../errors.js';
 import type { InboundPdus } from './inbound.js';
+import { PeerRequestError, PeerUnreachableError } from './client.js';
 import type { Keyring } from './keyring.js';
 import { checkPdu, pduShapeError, PduRejected, type CheckedPdu } from './pdu-check.js';
 
@@ -106,7 +107,11 @@ export class TransactionReceiver {
 
   private failure(origin: string, err: unknown): JsonObject {
     if (err instanceof PduRejected) return { error: err.message };
-    this.log.warn({ origin, err }, 'failed to process a PDU');
+    // A peer that failed us (fetching missing events, state) is ordinary; anything else is a
+    // bug or a fault of ours, never stored as a rejection: logged as the error it is.
+    const peerFailure = err instanceof PeerUnreachableError || err instanceof PeerRequestError || err instanceof MatrixError;
+    if (peerFailure) this.log.warn({ origin, err }, 'failed to process a PDU');
+    else this.log.error({ origin, err }, 'failed to process a PDU');
     return { error: `Failed to process PDU: ${(err as Error).message}` };
   }
 

@@ -3,13 +3,13 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
-import { randomString } from '../events/index.js';
+import { randomLetters } from '../random.js';
 
 export type MediaKind = 'local_content' | 'remote_content' | 'thumbnails';
 
 /** Media ids: 24 random letters (about 137 bits), as Synapse made them. */
 export function newMediaId(): string {
-  return randomString(24);
+  return randomLetters(24);
 }
 
 /** Our ids are letters only; this guards the path builder against anything else. */
@@ -32,7 +32,7 @@ export class MediaFiles {
 
   /** A fresh path in the temp folder, for a file that is not complete yet. */
   tempPath(): string {
-    return join(this.tmpDir, `${randomString(24)}.part`);
+    return join(this.tmpDir, `${randomLetters(24)}.part`);
   }
 
   /** Moves a complete temp file to its place (same filesystem, so the move is atomic). */

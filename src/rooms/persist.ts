@@ -5,13 +5,14 @@ import { withStateEntry, type StateIds } from '../storage/state.js';
 import type { Pdu, StateMap, EventTemplate, JsonObject, AuthContext } from '../events/index.js';
 import {
   stateKey, authEventsFor, buildEvent, hashAndSignEvent, checkEventAuth, checkEventSize,
-  makeEventId, randomString, AuthError, namedLevel, serverOf, userPowerLevel,
+  makeEventId, AuthError, forbid, namedLevel, serverOf, userPowerLevel,
 } from '../events/index.js';
 import { canonicalJson, CanonicalJsonError, type SigningKey } from '../crypto/index.js';
-import { MatrixError, forbidden, notFound, tooLarge, badJson } from '../errors.js';
-import type { EventLoader } from './event-loader.js';
+import { MatrixError, notFound, badJson, matrixErrorOf } from '../errors.js';
+import { EventLoader } from './event-loader.js';
 import { StateAt } from './state-at.js';
 import { RoomStateCache } from './room-state-cache.js';
+import { randomLetters } from '../random.js';
 
 type Before = { ids: StateIds; group: number | null };
 interface Stored { ev: PersistedEvent; after: StateIds | null; groupAfter: number | null }
@@ -189,7 +190,7 @@ export class EventPersister {
   ): { pdu: Pdu; json: string; before: Before; state: StateMap<Pdu> } {
     const { prev, before, state } = this.stateForLocal(template.room_id, template.type === 'm.room.create');
     const authEvents = authEventsFor(template, state);
-    const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomString(5));
+    const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomLetters(5));
     const built = buildEvent(template, {
       eventId,
       origin: this.serverName,
@@ -238,7 +239,10 @@ export class EventPersister {
         checkEventAuth(pdu, state, this.authContext(pdu));
         this.checkFirstCreate(pdu);
       } catch (e) {
-        rejected = e instanceof Error ? e.message || 'auth error' : 'auth error';
+        // Only the rules' verdict makes a rejection; anything else is a bug or a fault and
+        // propagates (the transaction rolls back, nothing is stored, the caller logs it).
+        if (!(e instanceof AuthError)) throw e;
+        rejected = e.message || 'auth error';
       }
       if (existing) {
         // An outlier (e.g. from an auth chain) now joins the timeline.
@@ -354,7 +358,7 @@ export class EventPersister {
   private checkFirstCreate(pdu: Pdu): void {
     if (pdu.type !== 'm.room.create') return;
     if (this.storage.events.createEventIds(pdu.room_id).some((id) => id !== pdu.event_id)) {
-      throw new AuthError(403, 'The room already has a create event');
+      throw forbid('The room already has a create event');
     }
   }
 
@@ -415,10 +419,6 @@ function assertAuthorised(pdu: Pdu, json: string, state: StateMap<Pdu>, ctx: Aut
     checkEventSize(pdu, json);
     checkEventAuth(pdu, state, ctx);
   } catch (e) {
-    if (e instanceof AuthError) {
-      throw e.status === 400 ? new MatrixError(400, 'M_UNKNOWN', e.message) : forbidden(e.message);
-    }
-    if (e instanceof Error && e.name === 'EventTooLargeError') throw tooLarge(e.message);
-    throw e;
+    throw e instanceof AuthError ? matrixErrorOf(e) : e;
   }
 }

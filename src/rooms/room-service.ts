@@ -2,11 +2,12 @@ import { guestsCanJoin } from '../accounts/guests.js';
 import type { Storage } from '../storage/index.js';
 import type { Requester } from '../accounts/auth.js';
 import type { Pdu, JsonObject, StateMap, EventTemplate } from '../events/index.js';
-import { defaultPowerLevelsContent, BAD_ALIAS_NAME, isValidNewAliasName, isValidRoomAlias, isValidRoomId, isValidServerName, isValidUserId, makeRoomId, randomString, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
+import { defaultPowerLevelsContent, BAD_ALIAS_NAME, isValidNewAliasName, isValidRoomAlias, isValidRoomId, isValidServerName, isValidUserId, makeRoomId, serverOf, userPowerLevel, namedLevel } from '../events/index.js';
 import { MatrixError, badJson, forbidden, invalidParam, notFound } from '../errors.js';
 import { canonicalJson } from '../crypto/index.js';
 import type { EventPersister } from './persist.js';
 import type { AppserviceRooms, RemoteRooms } from './ports.js';
+import { randomLetters } from '../random.js';
 
 export interface CreateRoomResult {
   room_id: string;
@@ -76,7 +77,7 @@ export class RoomService {
     }
     // Extra keys of the m.room.create content (m.federate), as Synapse 0.12's creation_content.
     const creationContent = (cc ?? {}) as JsonObject;
-    const roomId = makeRoomId(this.serverName, () => randomString(18));
+    const roomId = makeRoomId(this.serverName, () => randomLetters(18));
     const creator = requester.userId;
     const events: EventTemplate[] = [];
     const add = (type: string, content: JsonObject, sk = '') => events.push({ type, room_id: roomId, sender: creator, content, state_key: sk });

@@ -2,7 +2,7 @@
 import type { Storage } from '../storage/index.js';
 import type { EventLoader } from '../rooms/event-loader.js';
 import type { EventRow } from '../storage/events.js';
-import { stateKey, type JsonObject } from '../events/index.js';
+import { isEventVisible, lazyStateView, type JsonObject, type StateView, type VisibilityFacts } from '../events/index.js';
 
 export class HistoryVisibility {
   constructor(private readonly storage: Storage, private readonly loader: EventLoader) {}
@@ -25,12 +25,7 @@ export class HistoryVisibility {
 
   /** Synapse 0.12's is_peeking: only world_readable history, including the event that made it so. */
   visibleToPeeker(row: EventRow): boolean {
-    if (row.type === 'm.room.history_visibility' && row.state_key === '') {
-      if (this.loader.pdu(row.event_id)?.content?.history_visibility === 'world_readable') return true;
-    }
-    if (row.state_group_before === null) return false;
-    const state = this.storage.state.getGroup(row.state_group_before);
-    return this.contentOf(state.get(stateKey('m.room.history_visibility', '')))?.history_visibility === 'world_readable';
+    return isEventVisible(this.facts(row), this.stateBefore(row), { peeking: true });
   }
 
   /** The room's current history_visibility is world_readable: anyone may read it. */
@@ -40,19 +35,23 @@ export class HistoryVisibility {
   }
 
   visible(userId: string, row: EventRow, forgottenUpTo = this.storage.forgotten.upTo(userId, row.room_id)): boolean {
-    if (row.type === 'm.room.history_visibility') return true;
-    if (row.state_group_before === null) return true; // backfilled history without state: shared by default
-    const state = this.storage.state.getGroup(row.state_group_before);
-    const memberId = state.get(stateKey('m.room.member', userId));
     // A membership the user has since forgotten (POST /forget) no longer opens history (Synapse 0.12).
-    const forgotten = forgottenUpTo !== null && memberId !== undefined && (this.storage.events.getEvent(memberId)?.stream_ordering ?? Infinity) <= forgottenUpTo;
-    const membership = forgotten ? undefined : this.contentOf(memberId)?.membership;
-    // A user's own join and the events they send are always theirs to see.
-    if (membership === 'join' || row.sender === userId || (row.type === 'm.room.member' && row.state_key === userId)) return true;
-    const visibility = this.contentOf(state.get(stateKey('m.room.history_visibility', '')))?.history_visibility ?? 'shared';
-    if (visibility === 'joined') return false;
-    if (visibility === 'invited') return membership === 'invite';
-    return true; // shared, public, world_readable, or unknown
+    const forgot = forgottenUpTo === null
+      ? undefined
+      : (memberId: string) => (this.storage.events.getEvent(memberId)?.stream_ordering ?? Infinity) <= forgottenUpTo;
+    return isEventVisible(this.facts(row), this.stateBefore(row), { user: userId, forgot });
+  }
+
+  /** The room state before the event, read lazily (the rules look at a few keys). */
+  private stateBefore(row: EventRow): StateView | null {
+    if (row.state_group_before === null) return null;
+    return lazyStateView(this.storage.state.getGroup(row.state_group_before), (id) => this.loader.pdu(id));
+  }
+
+  private facts(row: EventRow): VisibilityFacts {
+    // Only a history_visibility event's own content is read (a peeker sees the one that made the room world_readable).
+    const content = row.type === 'm.room.history_visibility' ? this.loader.pdu(row.event_id)?.content : undefined;
+    return { type: row.type, sender: row.sender, state_key: row.state_key, content };
   }
 
   private contentOf(eventId: string | undefined): JsonObject | undefined {
