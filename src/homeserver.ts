@@ -25,6 +25,16 @@ import { PusherService } from './push/pusher-sender.js';
 import { installAppservices, type AppServices } from './appservice/index.js';
 import { installFederation, type Federation } from './federation/index.js';
 import type { JsonObject } from './events/index.js';
+import { ClientTxns } from './rooms/client-txns.js';
+import { ClientRoomRequests } from './rooms/client-requests.js';
+import { KeyServer } from './federation/key-server.js';
+import { E2eKeys } from './e2e/keys.js';
+import { federationRemoteKeys } from './e2e/remote-keys.js';
+import { AdminService } from './admin/admin-service.js';
+import { ClientIps } from './admin/client-ips.js';
+import { SearchService } from './search/search-service.js';
+import { mediaRepositoryOf, type MediaRepository } from './media/index.js';
+import { inspectorFor, type Inspector } from './inspector/index.js';
 
 export interface HomeserverOptions {
   clock?: () => number;
@@ -56,6 +66,14 @@ export class Homeserver {
   readonly federation: Federation | null;
   /** Throws 429 M_LIMIT_EXCEEDED when a requester sends too fast (set by installAccounts). */
   rateLimit: ((r: Requester) => void) | null = null;
+  // What only the HTTP routes call (src/http/api.ts).
+  readonly clientTxns: ClientTxns;
+  readonly roomRequests: ClientRoomRequests;
+  readonly keyServer: KeyServer;
+  readonly e2eKeys: E2eKeys;
+  readonly admin: AdminService;
+  readonly clientIps: ClientIps;
+  readonly search: SearchService;
   /** Run in reverse order on close: background senders, listeners, then the database. */
   private readonly closers: (() => void | Promise<void>)[] = [];
 
@@ -91,6 +109,35 @@ export class Homeserver {
     if (this.federation) this.profiles.queryRemote = (userId, field) => this.federation!.queries.remoteProfile(userId, field);
     this.appservices = installAppservices(this);
     this.pushers = new PusherService(this);
+
+    this.clientTxns = new ClientTxns(storage.clientTxns, clock);
+    const rateLimit = this.rateLimit;
+    if (!rateLimit) throw new Error('accounts/ installs the send rate limiter');
+    this.roomRequests = new ClientRoomRequests({
+      rooms: this.rooms, txns: this.clientTxns, rateLimit,
+      recordEcho: (eventId, hash, txnId) => storage.accountData.recordTxn(eventId, hash, txnId),
+    });
+    const federation = this.federation;
+    this.keyServer = new KeyServer({
+      serverName: config.serverName, signingKey, clock,
+      tlsFingerprints: () => this.tlsFingerprints,
+      tlsCertificate: () => federation?.tls?.der ?? null,
+      cachedResponse: federation ? (server, min) => federation.keyring.cachedResponse(server, min) : null,
+    });
+    this.e2eKeys = new E2eKeys(storage, config.serverName, federationRemoteKeys(federation?.client ?? null, log), clock);
+    this.admin = new AdminService({ storage, config, appservices: this.appservices.registry, clock });
+    this.clientIps = new ClientIps(storage, clock);
+    this.search = new SearchService(this);
+  }
+
+  /** The media repository (built on first use). */
+  get media(): MediaRepository {
+    return mediaRepositoryOf(this);
+  }
+
+  /** The admin inspector's service and live feed (built on first use). */
+  get inspector(): Inspector {
+    return inspectorFor(this);
   }
 
   get serverName(): string {

@@ -5,6 +5,8 @@ import { randomString } from '../events/index.js';
 import type { PasswordHasher } from './passwords.js';
 import type { LoginLimiter } from './rate-limit.js';
 import { newAccessToken, tokenHash } from './tokens.js';
+import { issueRefreshToken, refreshTokens } from './token-refresh.js';
+import { registerGuest } from './guests.js';
 
 export interface Session {
   user_id: string;
@@ -110,5 +112,22 @@ export class AccountService {
 
   logout(tokenHashValue: string): void {
     this.storage.users.removeAccessToken(tokenHashValue);
+  }
+
+  /** POST /login {"type": "m.login.password", "user", "password"}; Synapse 0.12 also handed out a refresh token. */
+  async loginV1(body: Record<string, unknown>, ip: string): Promise<Session & { refresh_token: string }> {
+    if (body.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', 'Bad login type.');
+    const session = await this.login(body.user, body.password, ip);
+    return { ...session, refresh_token: issueRefreshToken(this.storage, session.user_id, this.clock()) };
+  }
+
+  /** POST /v2_alpha/tokenrefresh: a new access and refresh token; the old refresh token dies. */
+  refreshTokens(body: unknown): { access_token: string; refresh_token: string } {
+    return refreshTokens(this.storage, this, body, this.clock());
+  }
+
+  /** POST /v2_alpha/register?kind=guest (refused unless `allowed`). */
+  registerGuest(allowed: boolean): Session {
+    return registerGuest(this.storage, this, allowed, this.clock);
   }
 }

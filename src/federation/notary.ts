@@ -2,16 +2,22 @@
 // with our signature added. Our own response is answered directly. Anyone may ask, so the
 // query is bounded: at most MAX_SERVERS valid server names, each fetched at most once a minute
 // (the keyring's rule), through the bounded outbound slots, never echoing why a fetch failed.
-import type { Homeserver } from '../homeserver.js';
-import { signJson } from '../crypto/index.js';
+import { signJson, type SigningKey } from '../crypto/index.js';
 import { isJsonObject, isValidServerName } from '../events/index.js';
 import { MatrixError, badJson } from '../errors.js';
 
 const MAX_SERVERS = 100;
 const MAX_KEY_IDS = 100;
 
+/** What the notary needs: who we are, and the cache of other servers' key responses (null: federation off). */
+export interface NotaryDeps {
+  serverName: string;
+  signingKey: SigningKey;
+  cachedResponse: ((server: string, minimumValidUntil: number) => Promise<string | null>) | null;
+}
+
 export async function notaryQuery(
-  hs: Homeserver, serverKeys: unknown, ownResponse: () => Record<string, unknown>,
+  deps: NotaryDeps, serverKeys: unknown, ownResponse: () => Record<string, unknown>,
 ): Promise<{ server_keys: Record<string, unknown>[] }> {
   if (!isJsonObject(serverKeys)) throw badJson("'server_keys' must be an object of server names");
   const entries = Object.entries(serverKeys);
@@ -33,9 +39,9 @@ export async function notaryQuery(
     wants.push({ server, minimum });
   }
   const answers = await Promise.all(wants.map(async ({ server, minimum }) => {
-    if (server === hs.serverName) return ownResponse();
-    const text = hs.federation ? await hs.federation.keyring.cachedResponse(server, minimum) : null;
-    return text ? signJson(JSON.parse(text) as Record<string, unknown>, hs.serverName, hs.signingKey) : null;
+    if (server === deps.serverName) return ownResponse();
+    const text = deps.cachedResponse ? await deps.cachedResponse(server, minimum) : null;
+    return text ? signJson(JSON.parse(text) as Record<string, unknown>, deps.serverName, deps.signingKey) : null;
   }));
   return { server_keys: answers.filter((a): a is Record<string, unknown> => a !== null) };
 }
