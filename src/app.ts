@@ -46,7 +46,7 @@ export async function buildApp(api: Api, extraRoutes: RouteModule[] = []): Promi
     return503OnClosing: false, // answered in Matrix form by setupServer
     // Schemas check, never change: no type coercion, no defaults, no removed keys (the handler
     // sees what the client sent; signed JSON stays as received).
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true } },
   });
   await setupServer(app);
   decorateRequester(app);
