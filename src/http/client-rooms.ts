@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastif
 import type { Api } from './api.js';
 import { authenticator } from './auth.js';
 import { CLIENT_V1 as V1 } from './prefixes.js';
-import { objectBody, optionalObjectBody, params } from './schemas.js';
+import { bodies, objectBody, optionalObjectBody, params } from './schemas.js';
 
 type P = Record<string, string>;
 const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, unknown>;
@@ -19,7 +19,7 @@ export async function clientRoomRoutes(app: FastifyInstance, api: Api): Promise<
 
   // POST /createRoom, PUT|POST /createRoom/{txnId}
   routes([['POST', `${V1}/createRoom`], ['PUT', `${V1}/createRoom/:txnId`], ['POST', `${V1}/createRoom/:txnId`]],
-    { body: optionalObjectBody, params: params('txnId') },
+    { body: bodies.createRoom, params: params('txnId') },
     async (req) => rooms.createRoom(who(req), body(req), (req.params as P).txnId));
 
   // POST /join/{roomIdOrAlias}, PUT|POST /join/{roomIdOrAlias}/{txnId}
@@ -32,7 +32,7 @@ export async function clientRoomRoutes(app: FastifyInstance, api: Api): Promise<
 
   // POST /rooms/{roomId}/{join|leave|forget|invite|ban|unban|kick}, PUT|POST .../{txnId}
   routes([['POST', `${V1}/rooms/:roomId/:action`], ['PUT', `${V1}/rooms/:roomId/:action/:txnId`], ['POST', `${V1}/rooms/:roomId/:action/:txnId`]],
-    { body: optionalObjectBody, params: params('roomId', 'action', 'txnId') },
+    { body: bodies.membership, params: params('roomId', 'action', 'txnId') },
     async (req) => {
       const { roomId, action, txnId } = req.params as P;
       return rooms.action(who(req), roomId, action, body(req), txnId);
