@@ -33,8 +33,8 @@ import { federationRemoteKeys } from './e2e/remote-keys.js';
 import { AdminService } from './admin/admin-service.js';
 import { ClientIps } from './admin/client-ips.js';
 import { SearchService } from './search/search-service.js';
-import { mediaRepositoryOf, type MediaRepository } from './media/index.js';
-import { inspectorFor, type Inspector } from './inspector/index.js';
+import { createMediaRepository, type MediaRepository } from './media/index.js';
+import { createInspector, type Inspector } from './inspector/index.js';
 
 export interface HomeserverOptions {
   clock?: () => number;
@@ -74,6 +74,9 @@ export class Homeserver {
   readonly admin: AdminService;
   readonly clientIps: ClientIps;
   readonly search: SearchService;
+  readonly media: MediaRepository;
+  /** The admin inspector (null when disabled). */
+  readonly inspector: Inspector | null;
   /** Run in reverse order on close: background senders, listeners, then the database. */
   private readonly closers: (() => void | Promise<void>)[] = [];
 
@@ -128,17 +131,14 @@ export class Homeserver {
     this.admin = new AdminService({ storage, config, appservices: this.appservices.registry, clock });
     this.clientIps = new ClientIps(storage, clock);
     this.search = new SearchService(this);
+    this.media = createMediaRepository({
+      config, storage, signingKey, clock, log, peers: federation?.client.peers ?? null, onClose: (fn) => this.onClose(fn),
+    });
+    this.inspector = config.inspector.enabled
+      ? createInspector({ storage, persister: this.persister, isAdmin: (userId) => this.admin.isAdmin(userId), onClose: (fn) => this.onClose(fn) })
+      : null;
   }
 
-  /** The media repository (built on first use). */
-  get media(): MediaRepository {
-    return mediaRepositoryOf(this);
-  }
-
-  /** The admin inspector's service and live feed (built on first use). */
-  get inspector(): Inspector {
-    return inspectorFor(this);
-  }
 
   get serverName(): string {
     return this.config.serverName;

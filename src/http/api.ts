@@ -57,5 +57,6 @@ export interface Api {
   readonly keyServer: KeyServer;
 
   readonly admin: AdminService;
-  readonly inspector: Inspector;
+  /** Null when the inspector is disabled. */
+  readonly inspector: Inspector | null;
 }

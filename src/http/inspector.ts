@@ -21,7 +21,7 @@ const PAGE_HEADERS = {
 };
 
 export async function inspectorRoutes(app: FastifyInstance, api: Api): Promise<void> {
-  if (!api.config.inspector.enabled) return;
+  if (!api.inspector) return;
   const { service, live } = api.inspector;
   const who = authenticator(api);
   const admin = (req: FastifyRequest) => service.requireAdmin(who(req).userId);

@@ -1,8 +1,8 @@
-// Wiring of the admin inspector: one service and one live feed per homeserver, built on first use
-// by the inspector's route table (so a server with the inspector disabled builds nothing).
-import type { Homeserver } from '../homeserver.js';
+// Wiring of the admin inspector: one service and one live feed, built by the composition root
+// only when the inspector is enabled (a server with it disabled builds nothing).
+import type { Storage } from '../storage/index.js';
+import type { EventPersister } from '../rooms/persist.js';
 import { InspectorService } from './inspector-service.js';
-import { AdminService } from '../admin/admin-service.js';
 import { LiveFeed } from './live.js';
 
 export interface Inspector {
@@ -10,20 +10,12 @@ export interface Inspector {
   live: LiveFeed;
 }
 
-const byServer = new WeakMap<Homeserver, Inspector>();
-
-export function inspectorFor(hs: Homeserver): Inspector {
-  let insp = byServer.get(hs);
-  if (!insp) {
-    // Admin rights are the admin API's: the `admins:` list or users stored with is_admin.
-    const admins = new AdminService({ storage: hs.storage, config: hs.config, appservices: hs.appservices.registry, clock: hs.clock });
-    const service = new InspectorService(hs.storage, { isAdmin: (userId) => admins.isAdmin(userId) });
-    const live = new LiveFeed(hs.persister, service);
-    hs.onClose(() => live.stop());
-    insp = { service, live };
-    byServer.set(hs, insp);
-  }
-  return insp;
+/** The inspector's service and live feed (built only when the inspector is enabled). */
+export function createInspector(d: { storage: Storage; persister: EventPersister; isAdmin: (userId: string) => boolean; onClose: (fn: () => void) => void }): Inspector {
+  const service = new InspectorService(d.storage, { isAdmin: d.isAdmin });
+  const live = new LiveFeed(d.persister, service);
+  d.onClose(() => live.stop());
+  return { service, live };
 }
 
 export { InspectorService } from './inspector-service.js';

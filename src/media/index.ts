@@ -1,30 +1,40 @@
-// Media wiring: one MediaRepository per homeserver, made on first use by the media routes.
-import type { Homeserver } from '../homeserver.js';
+// Media wiring: the repository over local files and, when federation is on, remote media.
+import type { Logger } from 'pino';
+import type { HomeserverConfig } from '../config.js';
+import type { Storage } from '../storage/index.js';
+import type { SigningKey } from '../crypto/index.js';
+import type { PeerHealth } from '../federation/peers.js';
 import { MediaFiles } from './media-files.js';
 import { MediaRepository } from './media-repository.js';
 import { RemoteMedia } from './remote-media.js';
 
 export { MediaRepository, type MediaFile } from './media-repository.js';
 
-const repositories = new WeakMap<Homeserver, MediaRepository>();
+export interface MediaDeps {
+  config: HomeserverConfig;
+  storage: Storage;
+  signingKey: SigningKey;
+  clock: () => number;
+  log: Logger;
+  /** Peer reachability shared with federation; null when federation is off (no remote media). */
+  peers: PeerHealth | null;
+  /** Registers what to close when the server stops. */
+  onClose: (fn: () => void | Promise<void>) => void;
+}
 
-export function mediaRepositoryOf(hs: Homeserver): MediaRepository {
-  let repo = repositories.get(hs);
-  if (repo) return repo;
-  const { config } = hs;
-  const log = hs.log.child({ component: 'media' });
+export function createMediaRepository(d: MediaDeps): MediaRepository {
+  const { config } = d;
+  const log = d.log.child({ component: 'media' });
   const files = new MediaFiles(config.mediaStorePath);
-  const remote = hs.federation
-    ? new RemoteMedia(hs.storage, files, {
-      serverName: hs.serverName, signingKey: hs.signingKey, maxBytes: config.maxUploadSize,
+  const remote = d.peers
+    ? new RemoteMedia(d.storage, files, {
+      serverName: config.serverName, signingKey: d.signingKey, maxBytes: config.maxUploadSize,
       plainHttpLoopback: config.federation.plainHttpLoopbackPeers, timeoutMs: config.federation.requestTimeoutMs,
-      clock: hs.clock, peers: hs.federation.client.peers,
+      clock: d.clock, peers: d.peers,
     }, log)
     : null;
-  if (remote) hs.onClose(() => remote.close());
-  repo = new MediaRepository(hs.storage, files, remote, {
-    serverName: hs.serverName, maxUploadSize: config.maxUploadSize, clock: hs.clock,
+  if (remote) d.onClose(() => remote.close());
+  return new MediaRepository(d.storage, files, remote, {
+    serverName: config.serverName, maxUploadSize: config.maxUploadSize, clock: d.clock,
   }, log);
-  repositories.set(hs, repo);
-  return repo;
 }
