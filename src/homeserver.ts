@@ -139,7 +139,6 @@ export class Homeserver {
       : null;
   }
 
-
   get serverName(): string {
     return this.config.serverName;
   }

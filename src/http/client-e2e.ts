@@ -1,5 +1,5 @@
 // End-to-end keys (v2_alpha, Synapse 0.12): client routes and the two federation routes.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Api } from './api.js';
 import { authenticateRequest } from '../federation/request-auth.js';
 import { authenticator } from './auth.js';
@@ -10,7 +10,7 @@ type P = Record<string, string>;
 export async function clientE2eRoutes(app: FastifyInstance, api: Api): Promise<void> {
   const keys = api.e2eKeys;
   const authed = authenticator(api);
-  const who = (req: Parameters<typeof authed>[0]) => authed(req).userId;
+  const who = (req: FastifyRequest) => authed(req).userId;
 
   // POST /keys/upload[/{deviceId}]
   app.post(`${V2}/keys/upload`, async (req) => keys.upload(who(req), undefined, req.body));
