@@ -42,6 +42,13 @@ import { PusherService } from './push/pusher-sender.js';
 import { buildMedia } from './media/index.js';
 import type { MediaRepository } from './media/media-repository.js';
 import { buildInspector, type Inspector } from './inspector/index.js';
+import { ClientTxns } from './rooms/client-txns.js';
+import { ClientRoomRequests } from './rooms/client-requests.js';
+import { KeyServer } from './federation/key-server.js';
+import { E2eKeys } from './e2e/keys.js';
+import { federationRemoteKeys } from './e2e/remote-keys.js';
+import { AdminService } from './admin/admin-service.js';
+import { ClientIps } from './admin/client-ips.js';
 
 export interface HomeserverOptions {
   clock?: () => number;
@@ -82,6 +89,13 @@ export class Homeserver {
   readonly media: MediaRepository;
   /** Stops what runs in the background, in reverse build order; then the database closes. */
   private readonly shutdown: { name: string; close: () => void | Promise<void> }[];
+  // What only the HTTP routes call (src/http/api.ts).
+  readonly clientTxns: ClientTxns;
+  readonly roomRequests: ClientRoomRequests;
+  readonly keyServer: KeyServer;
+  readonly e2eKeys: E2eKeys;
+  readonly admin: AdminService;
+  readonly clientIps: ClientIps;
 
   constructor(
     readonly config: HomeserverConfig,
@@ -192,6 +206,22 @@ export class Homeserver {
       { name: 'appservices', close: () => this.appservices.stop() },
       ...(fedOut ? [{ name: 'federation', close: () => fedOut.close() }] : []),
     ];
+
+    // What only the HTTP routes call: client transaction ids, room requests, keys, admin.
+    this.clientTxns = new ClientTxns(storage.clientTxns, clock);
+    this.roomRequests = new ClientRoomRequests({
+      rooms: this.rooms, txns: this.clientTxns, rateLimit: this.rateLimit,
+      recordEcho: (eventId, hash, txnId) => storage.accountData.recordTxn(eventId, hash, txnId),
+    });
+    this.keyServer = new KeyServer({
+      serverName, signingKey, clock,
+      tlsFingerprints: () => this.tlsFingerprints,
+      tlsCertificate: () => (tls ? tls.der : null),
+      cachedResponse: fedOut ? (server, min) => fedOut.keyring.cachedResponse(server, min) : null,
+    });
+    this.e2eKeys = new E2eKeys(storage, serverName, federationRemoteKeys(fedOut ? fedOut.client : null, log), clock);
+    this.admin = new AdminService({ storage, config, appservices: registry, clock });
+    this.clientIps = new ClientIps(storage, clock);
   }
 
   get serverName(): string {

@@ -5,6 +5,7 @@ import type { AccountDataRow } from '../storage/account-data.js';
 import type { UserWaker } from './ports.js';
 import type { JsonObject } from '../events/index.js';
 import { MatrixError, badJson, forbidden } from '../errors.js';
+import { parseFilter, type SyncFilter } from './filters.js';
 
 const MAX_CONTENT_BYTES = 65_536;
 const MAX_TYPE = 255;
@@ -122,6 +123,38 @@ export class AccountDataService {
     if (fromExclusive >= toInclusive) return { global: [], rooms: new Map() };
     const rows = this.storage.accountData.changedBetween(userId, fromExclusive, toInclusive);
     return { global: rows.filter((r) => r.room_id === '').map(toEvent), rooms: byRoom(rows.filter((r) => r.room_id !== '')) };
+  }
+
+  /** POST /user/{userId}/filter: stores a sync filter of one's own, answers its id. */
+  createFilter(requester: string, userId: string, body: unknown): { filter_id: string } {
+    if (requester !== userId) throw forbidden('Can only create filters for your own user');
+    parseFilter(body);
+    return { filter_id: String(this.storage.accountData.addFilter(userId, JSON.stringify(body))) };
+  }
+
+  /** GET /user/{userId}/filter/{filterId} */
+  getFilter(requester: string, userId: string, filterId: string): JsonObject {
+    if (requester !== userId) throw forbidden('Cannot get filters for other users');
+    const json = /^\d{1,15}$/.test(filterId) ? this.storage.accountData.getFilter(userId, Number(filterId)) : undefined;
+    if (json === undefined) throw new MatrixError(404, 'M_NOT_FOUND', 'No such filter');
+    return JSON.parse(json) as JsonObject;
+  }
+
+  /** /sync?filter=: a stored filter's id or, if it starts with "{", a filter definition inline. */
+  syncFilter(userId: string, param: string | undefined): SyncFilter {
+    if (param === undefined || param === '') return parseFilter({});
+    if (param.startsWith('{')) {
+      let v: unknown;
+      try {
+        v = JSON.parse(param);
+      } catch {
+        throw new MatrixError(400, 'M_NOT_JSON', 'Filter is not JSON');
+      }
+      return parseFilter(v);
+    }
+    const json = /^\d{1,15}$/.test(param) ? this.storage.accountData.getFilter(userId, Number(param)) : undefined;
+    if (json === undefined) throw new MatrixError(400, 'M_UNKNOWN', 'No such filter');
+    return parseFilter(JSON.parse(json));
   }
 }
 

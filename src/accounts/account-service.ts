@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Storage } from '../storage/index.js';
 import { MatrixError, forbidden, userInUse, badJson } from '../errors.js';
 import type { PasswordHasher } from './passwords.js';
@@ -110,5 +110,45 @@ export class AccountService {
 
   logout(tokenHashValue: string): void {
     this.storage.users.removeAccessToken(tokenHashValue);
+  }
+
+  /** POST /login {"type": "m.login.password", "user", "password"}; Synapse 0.12 also handed out a refresh token. */
+  async loginV1(body: Record<string, unknown>, ip: string): Promise<Session & { refresh_token: string }> {
+    if (body.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', 'Bad login type.');
+    const session = await this.login(body.user, body.password, ip);
+    return { ...session, refresh_token: this.issueRefreshToken(session.user_id) };
+  }
+
+  /**
+   * POST /v2_alpha/tokenrefresh {"refresh_token"} (Synapse 0.12): a new access token and a new
+   * refresh token; the old refresh token stops working.
+   */
+  refreshTokens(body: unknown): { access_token: string; refresh_token: string } {
+    const token = (body as Record<string, unknown> | null)?.refresh_token;
+    if (typeof token !== 'string' || token.length === 0 || token.length > 256) throw new MatrixError(400, 'M_MISSING_PARAM', "Missing 'refresh_token'");
+    const userId = this.storage.refreshTokens.consume(tokenHash(token));
+    if (!userId) throw forbidden('Did not recognize refresh token');
+    return { access_token: this.newSession(userId).access_token, refresh_token: this.issueRefreshToken(userId) };
+  }
+
+  private issueRefreshToken(userId: string): string {
+    const token = newAccessToken();
+    this.storage.refreshTokens.add(tokenHash(token), userId, this.clock());
+    return token;
+  }
+
+  /** POST /v2_alpha/register?kind=guest (Synapse 0.12): an account with a numeric localpart and no password. */
+  registerGuest(allowed: boolean): Session {
+    if (!allowed) throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest access not allowed');
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const userId = this.userIdFor(String(randomInt(1, 2 ** 47)));
+      const created = this.storage.transaction(() => {
+        if (this.storage.users.findUserCaseInsensitive(userId)) return false;
+        this.storage.users.createGuest(userId, this.clock());
+        return true;
+      });
+      if (created) return this.newSession(userId);
+    }
+    throw new MatrixError(500, 'M_UNKNOWN', 'Could not allocate a guest user id');
   }
 }

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import type { Storage } from '../storage/index.js';
 import { forbidden, missingToken, unknownToken } from '../errors.js';
 import { tokenHash } from './tokens.js';
@@ -30,7 +29,17 @@ export interface AppServiceIdentity {
   canActAs(userId: string): boolean;
 }
 
-export function accessTokenOf(req: FastifyRequest): string | undefined {
+/** The parts of an HTTP request authentication reads (a Fastify request is one). */
+export interface AuthRequest {
+  readonly query: unknown;
+  readonly headers: { readonly authorization?: string };
+  readonly method: string;
+  readonly params: unknown;
+  /** The matched route's pattern, for the guest allow-list. */
+  readonly routeOptions: { readonly url?: string };
+}
+
+export function accessTokenOf(req: AuthRequest): string | undefined {
   const q = (req.query as Record<string, unknown> | undefined)?.access_token;
   if (typeof q === 'string' && q !== '') return q;
   const h = req.headers.authorization;
@@ -42,7 +51,7 @@ export class Authenticator {
   constructor(private readonly storage: Storage, private readonly appservices: AppServiceTokens) {}
 
   /** Resolves the requester or throws 401 M_MISSING_TOKEN / M_UNKNOWN_TOKEN / 403 for masquerading. */
-  authenticate(req: FastifyRequest): Requester {
+  authenticate(req: AuthRequest): Requester {
     const token = accessTokenOf(req);
     if (!token) throw missingToken();
     const hash = tokenHash(token);

@@ -1,27 +1,10 @@
 // Guest access (Synapse 0.12): POST /v2_alpha/register?kind=guest gives an account with no
 // password that may read world_readable rooms, join rooms whose m.room.guest_access is
 // "can_join", talk in rooms it joined, and little else.
-import { randomInt } from 'node:crypto';
 import type { Storage } from '../storage/index.js';
-import type { AccountService, Session } from './account-service.js';
 import { MatrixError } from '../errors.js';
 
 export const guestForbidden = () => new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest access not allowed');
-
-/** Creates a guest account with a numeric localpart, as Synapse did. */
-export function registerGuest(storage: Storage, accounts: AccountService, allowed: boolean, clock: () => number): Session {
-  if (!allowed) throw guestForbidden();
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const userId = accounts.userIdFor(String(randomInt(1, 2 ** 47)));
-    const created = storage.transaction(() => {
-      if (storage.users.findUserCaseInsensitive(userId)) return false;
-      storage.users.createGuest(userId, clock());
-      return true;
-    });
-    if (created) return accounts.newSession(userId);
-  }
-  throw new MatrixError(500, 'M_UNKNOWN', 'Could not allocate a guest user id');
-}
 
 // What a guest may call: [method, route pattern after the API prefix].
 const GUEST_ROUTES: [string, RegExp][] = [

@@ -1,15 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
 import { MatrixError } from '../errors.js';
 import type { AccountService, Session } from './account-service.js';
 import { noCaptcha, type CaptchaVerifier } from './recaptcha.js';
 
-/** A v1 registration type: `POST /register {"type": ...}`. */
-export type RegistrationHandler = (body: Record<string, unknown>, req: FastifyRequest) => Promise<Session>;
+/** What registration needs to know about the request besides its body. */
+export interface RegistrationContext {
+  /** The access token the request carried (an application service's as_token), if any. */
+  accessToken: string | undefined;
+  /** The client's address (captcha verification). */
+  ip: string;
+}
+
+/** A v1 registration type: `POST /register {"type": ...}`. Application services add their own. */
+export type RegistrationHandler = (body: Record<string, unknown>, ctx: RegistrationContext) => Promise<Session>;
 
 /** Registration of a user by an application service with its as_token (appservice/ implements it). */
 export interface AppserviceRegistrar {
-  register(req: FastifyRequest, localpart: unknown): Promise<Session>;
+  register(asToken: string | undefined, localpart: unknown): Promise<Session>;
 }
 
 const SESSION_TTL_MS = 10 * 60 * 1000;
@@ -34,14 +41,14 @@ export class RegistrationFlows {
     this.v1Types.set('org.matrix.login.shared_secret', (b) =>
       accounts.registerWithSharedSecret(b.user, b.password, b.mac, b.admin === true),
     );
-    this.v1Types.set('m.login.application_service', (b, req) => appservices.register(req, b.user ?? b.username));
+    this.v1Types.set('m.login.application_service', (b, ctx) => appservices.register(ctx.accessToken, b.user ?? b.username));
   }
 
-  async registerV1(body: Record<string, unknown>, req: FastifyRequest): Promise<Session> {
+  async registerV1(body: Record<string, unknown>, ctx: RegistrationContext): Promise<Session> {
     if (typeof body.type !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', "Missing 'type' key.");
     const handler = this.v1Types.get(body.type);
     if (!handler) throw new MatrixError(400, 'M_UNKNOWN', `Unknown login type ${body.type}`);
-    return handler(body, req);
+    return handler(body, ctx);
   }
 
   /**
@@ -50,8 +57,8 @@ export class RegistrationFlows {
    * (matrix-js-sdk 0.3's two-step flow); a submitted m.login.recaptcha stage is verified and
    * recorded in the session even when no flow needs it.
    */
-  async registerV2(body: Record<string, unknown>, req: FastifyRequest, hasAccessToken: boolean): Promise<Session | { status: 401; body: object }> {
-    if (hasAccessToken) return this.appservices.register(req, body.username ?? body.user);
+  async registerV2(body: Record<string, unknown>, ctx: RegistrationContext): Promise<Session | { status: 401; body: object }> {
+    if (ctx.accessToken !== undefined) return this.appservices.register(ctx.accessToken, body.username ?? body.user);
     this.accounts.checkOpenRegistration(body.password);
     const auth = body.auth as Record<string, unknown> | undefined;
     this.expireSessions();
@@ -60,7 +67,7 @@ export class RegistrationFlows {
     const sessionId = known ? (auth!.session as string) : randomBytes(18).toString('base64url');
     const session = known ?? { at: this.clock(), completed: new Set<string>() };
     if (auth?.type === 'm.login.recaptcha') {
-      await this.captcha.verify(auth.response, req.ip);
+      await this.captcha.verify(auth.response, ctx.ip);
       session.completed.add('m.login.recaptcha');
     } else if (auth?.type === 'm.login.dummy' && known) {
       session.completed.add('m.login.dummy');

@@ -1,12 +1,11 @@
 // Wiring of application services: registrations, auth, registration of virtual users,
 // exclusivity, the durable push queue and lazy user/alias queries.
-import { createHash } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Storage } from '../storage/index.js';
-import type { HomeserverConfig } from '../config.js';
+import { ConfigError, type HomeserverConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
-import { accessTokenOf, type Requester } from '../accounts/auth.js';
+import type { Requester } from '../accounts/auth.js';
 import type { AccountService, Session } from '../accounts/account-service.js';
 import type { UserNamespaces, UserWaker } from '../accounts/ports.js';
 import type { AppserviceRegistrar } from '../accounts/registration-flows.js';
@@ -14,7 +13,7 @@ import type { AppserviceRooms } from '../rooms/ports.js';
 import type { AfterCommitListener, InTransactionListener } from '../rooms/persist.js';
 import type { AppserviceView } from '../sync/ports.js';
 import type { ClientEvents } from '../sync/client-events.js';
-import { MatrixError, exclusive, unknownToken } from '../errors.js';
+import { MatrixError, exclusive, forbidden, notFound, unknownToken } from '../errors.js';
 import { serverOf } from '../events/index.js';
 import { loadRegistrationFile, checkConflicts, parseRegistration, type AppService } from './registration.js';
 import { AppServiceRegistry } from './registry.js';
@@ -63,8 +62,7 @@ export function appserviceRooms(registry: AppServiceRegistry, queries: AppServic
 export class AppServiceRegistrar implements AppserviceRegistrar {
   constructor(private readonly registry: AppServiceRegistry, private readonly accounts: AccountService, private readonly serverName: string) {}
 
-  async register(req: FastifyRequest, localpart: unknown): Promise<Session> {
-    const token = accessTokenOf(req);
+  async register(token: string | undefined, localpart: unknown): Promise<Session> {
     const identity = token ? this.registry.byAsToken(token) : undefined;
     if (!identity) throw token ? unknownToken() : new MatrixError(401, 'M_MISSING_TOKEN', 'Application service registration needs its as_token');
     if (typeof localpart !== 'string' || localpart === '') throw new MatrixError(400, 'M_MISSING_PARAM', "Expected 'user' key.");
@@ -131,6 +129,42 @@ export class AppServices implements AppserviceView {
 
   scheduler(id: string): AppServiceScheduler | undefined {
     return this.schedulers.get(id);
+  }
+
+  /** Sends a service's queue now instead of waiting out its backoff (the caller checked who may). */
+  retryNow(id: string): void {
+    const s = this.schedulers.get(id);
+    if (!s) throw notFound(`No application service '${id}'`);
+    s.retryNow();
+  }
+
+  /**
+   * POST /_matrix/appservice/v1/register {"as_token", "url", "namespaces"}: the early-2015 way,
+   * only when the operator enabled it (it lets anyone who can reach the server claim namespaces).
+   * Validated like a registration file, saved, and only then live: an acknowledged registration
+   * survives a restart.
+   */
+  registerLegacy(body: Record<string, unknown>): { hs_token: string } {
+    if (!this.deps.config.appservice.enableLegacyHttpRegistration) {
+      throw forbidden('Registering application services over HTTP is disabled; list a registration file in app_service_config_files');
+    }
+    const { as_token: asToken, url } = body;
+    if (typeof asToken !== 'string' || typeof url !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "Expected string 'as_token' and 'url'");
+    const namespaces = body.namespaces ?? {};
+    if (typeof namespaces !== 'object' || namespaces === null || Array.isArray(namespaces)) throw new MatrixError(400, 'M_BAD_JSON', "'namespaces' must be an object");
+    const hsToken = randomBytes(32).toString('hex');
+    let service: AppService;
+    try {
+      // A bad regex or a clash with a registered service is the caller's mistake.
+      service = parseRegistration(legacyToRegistration(asToken, hsToken, url, namespaces as Record<string, unknown>), 'legacy HTTP registration');
+      checkConflicts([...this.registry.all(), service]);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      throw new MatrixError(400, 'M_UNKNOWN', e.message.replace(/^legacy HTTP registration: /, ''));
+    }
+    this.deps.storage.appservice.addLegacyRegistration(asToken, hsToken, url, JSON.stringify(namespaces), this.deps.clock());
+    this.add(service);
+    return { hs_token: hsToken };
   }
 
   /** Resolves once every request in flight has been answered. */

@@ -163,4 +163,14 @@ export class E2eKeys {
     }
     return out;
   }
+
+  /** Federation POST /user/keys/query: another server asks about our users only. */
+  federationQuery(body: unknown): JsonObject {
+    return { device_keys: this.queryLocal(this.parseQuery(body).get(this.serverName) ?? new Map()) };
+  }
+
+  /** Federation POST /user/keys/claim: another server claims our users' one-time keys. */
+  federationClaim(body: unknown): JsonObject {
+    return { one_time_keys: this.claimLocal(this.parseClaim(body).get(this.serverName) ?? new Map()) };
+  }
 }

@@ -10,15 +10,15 @@ import type { Keyring } from './keyring.js';
 const MAX_SERVERS = 100;
 const MAX_KEY_IDS = 100;
 
-/** Who signs the answers, and the keyring's cache (no federation: only our own response). */
+/** What the notary needs: who we are, and the cache of other servers' key responses (null: federation off). */
 export interface NotaryDeps {
   serverName: string;
   signingKey: SigningKey;
-  federation: { keyring: Pick<Keyring, 'cachedResponse'> } | null;
+  cachedResponse: ((server: string, minimumValidUntil: number) => Promise<string | null>) | null;
 }
 
 export async function notaryQuery(
-  hs: NotaryDeps, serverKeys: unknown, ownResponse: () => Record<string, unknown>,
+  deps: NotaryDeps, serverKeys: unknown, ownResponse: () => Record<string, unknown>,
 ): Promise<{ server_keys: Record<string, unknown>[] }> {
   if (!isJsonObject(serverKeys)) throw badJson("'server_keys' must be an object of server names");
   const entries = Object.entries(serverKeys);
@@ -40,9 +40,9 @@ export async function notaryQuery(
     wants.push({ server, minimum });
   }
   const answers = await Promise.all(wants.map(async ({ server, minimum }) => {
-    if (server === hs.serverName) return ownResponse();
-    const text = hs.federation ? await hs.federation.keyring.cachedResponse(server, minimum) : null;
-    return text ? signJson(JSON.parse(text) as Record<string, unknown>, hs.serverName, hs.signingKey) : null;
+    if (server === deps.serverName) return ownResponse();
+    const text = deps.cachedResponse ? await deps.cachedResponse(server, minimum) : null;
+    return text ? signJson(JSON.parse(text) as Record<string, unknown>, deps.serverName, deps.signingKey) : null;
   }));
   return { server_keys: answers.filter((a): a is Record<string, unknown> => a !== null) };
 }

@@ -1,9 +1,8 @@
 // One access line per request: method, path (tokens redacted), status, errcode, user, ms.
-// The same hook records where each access token is used from (admin whois).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Homeserver } from '../homeserver.js';
-import type { Requester } from '../accounts/auth.js';
-import { ClientIps } from '../admin/client-ips.js';
+// The same hook records where each access token is used from (admin whois). The user is the
+// requester the route authenticated (http/auth.ts): no second authentication here.
+import type { FastifyInstance } from 'fastify';
+import type { Api } from './api.js';
 import { redactUrl } from './server-setup.js';
 
 declare module 'fastify' {
@@ -13,9 +12,7 @@ declare module 'fastify' {
   }
 }
 
-export async function accessLog(app: FastifyInstance, hs: Homeserver): Promise<void> {
-  const clientIps = new ClientIps(hs.storage, hs.clock);
-
+export async function accessLog(app: FastifyInstance, api: Pick<Api, 'clientIps'>): Promise<void> {
   app.addHook('onSend', async (req, reply, payload) => {
     if (reply.statusCode >= 400 && typeof payload === 'string' && payload.startsWith('{')) {
       const m = /"errcode"\s*:\s*"([A-Z0-9_]{1,64})"/.exec(payload);
@@ -25,8 +22,8 @@ export async function accessLog(app: FastifyInstance, hs: Homeserver): Promise<v
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    const who = requesterOf(hs, req);
-    if (who && who.appserviceId === null) clientIps.record(who.tokenHash, who.userId, req.ip, req.headers['user-agent']);
+    const who = req.requester;
+    if (who && who.appserviceId === null) api.clientIps.record(who.tokenHash, who.userId, req.ip, req.headers['user-agent']);
     const path = redactUrl(req.url);
     const ms = Math.round(reply.elapsedTime);
     const errcode = req.errcodeForLog;
@@ -36,14 +33,4 @@ export async function accessLog(app: FastifyInstance, hs: Homeserver): Promise<v
       `${req.method} ${path} ${reply.statusCode}${errcode ? ` ${errcode}` : ''} ${user ?? '-'} ${ms}ms`,
     );
   });
-}
-
-/** Who made the request, if it carried a valid token (the route may not have needed one). */
-function requesterOf(hs: Homeserver, req: FastifyRequest): Requester | null {
-  if (!hs.storage.db.open) return null;
-  try {
-    return hs.auth.authenticate(req);
-  } catch {
-    return null;
-  }
 }

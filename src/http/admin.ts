@@ -1,38 +1,38 @@
 // Admin API for operators (and the web inspector built on it). Every route needs a server admin
 // (config `admins:` or a user registered with "admin": true); the logic is in admin/.
 import type { FastifyInstance } from 'fastify';
-import type { Homeserver } from '../homeserver.js';
-import { AdminService } from '../admin/admin-service.js';
-import { notFound } from '../errors.js';
+import type { Api } from './api.js';
+import { authenticator } from './auth.js';
 import { CLIENT_V1 as V1 } from './prefixes.js';
 import { VERSION, SERVER_NAME_AND_VERSION } from '../version.js';
 
 type P = Record<string, string>;
 const withBodies = (q: unknown) => (q as Record<string, unknown> | undefined)?.bodies === 'true';
 
-export async function adminRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
-  const admin = new AdminService({ storage: hs.storage, config: hs.config, appservices: hs.appservices.registry, clock: hs.clock });
+export async function adminRoutes(app: FastifyInstance, api: Api): Promise<void> {
+  const admin = api.admin;
+  const who = authenticator(api);
 
   // GET / — which server this is (a person opening the base URL in a browser, a health probe)
   app.get('/', async () => ({
     server: SERVER_NAME_AND_VERSION.name,
     version: VERSION,
-    server_name: hs.serverName,
+    server_name: api.serverName,
     client_api: `${V1}/`,
   }));
 
   // GET /admin/whois/{userId} — connections of each of the user's access tokens
-  app.get(`${V1}/admin/whois/:userId`, async (req) => admin.whois(hs.auth.authenticate(req), (req.params as P).userId));
+  app.get(`${V1}/admin/whois/:userId`, async (req) => admin.whois(who(req), (req.params as P).userId));
 
   // GET /admin/appservices — every application service's queue and retry state
   app.get(`${V1}/admin/appservices`, async (req) => {
-    admin.requireAdmin(hs.auth.authenticate(req));
+    admin.requireAdmin(who(req));
     return admin.appservices();
   });
 
   // GET /admin/appservices/{id}?bodies=true — one service, with its last 50 transaction attempts
   app.get(`${V1}/admin/appservices/:id`, async (req) => {
-    admin.requireAdmin(hs.auth.authenticate(req));
+    admin.requireAdmin(who(req));
     return admin.appservice((req.params as P).id, withBodies(req.query));
   });
 
@@ -40,22 +40,20 @@ export async function adminRoutes(app: FastifyInstance, hs: Homeserver): Promise
   // backoff; for server admins, or the service itself (its as_token).
   app.post(`${V1}/admin/appservices/:id/retry`, async (req) => {
     const { id } = req.params as P;
-    admin.checkRetry(hs.auth.authenticate(req), id);
-    const scheduler = hs.appservices.scheduler(id);
-    if (!scheduler) throw notFound(`No application service '${id}'`);
-    scheduler.retryNow();
+    admin.checkRetry(who(req), id);
+    api.appservices.retryNow(id);
     return {};
   });
 
   // GET /admin/federation/destinations — every server we send to: queue, in-flight txn, backoff
   app.get(`${V1}/admin/federation/destinations`, async (req) => {
-    admin.requireAdmin(hs.auth.authenticate(req));
+    admin.requireAdmin(who(req));
     return admin.destinations();
   });
 
   // GET /admin/federation/destinations/{server}?bodies=true — one destination, last 50 attempts
   app.get(`${V1}/admin/federation/destinations/:server`, async (req) => {
-    admin.requireAdmin(hs.auth.authenticate(req));
+    admin.requireAdmin(who(req));
     return admin.destination((req.params as P).server, withBodies(req.query));
   });
 }

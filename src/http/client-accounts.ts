@@ -1,45 +1,38 @@
+// Client API: registration (v1 and v2_alpha), login, logout.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Homeserver } from '../homeserver.js';
+import type { Api } from './api.js';
 import { accessTokenOf } from '../accounts/auth.js';
-import { MatrixError } from '../errors.js';
-import { registerGuest } from '../accounts/guests.js';
-import { issueRefreshToken } from '../accounts/token-refresh.js';
+import type { RegistrationContext } from '../accounts/registration-flows.js';
+import { authenticator } from './auth.js';
+import { bodies } from './schemas.js';
 import { CLIENT_V1 as V1, CLIENT_V2_ALPHA as V2 } from './prefixes.js';
 
 const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, unknown>;
+const context = (req: FastifyRequest): RegistrationContext => ({ accessToken: accessTokenOf(req), ip: req.ip });
 
-export async function clientAccountRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
+export async function clientAccountRoutes(app: FastifyInstance, api: Api): Promise<void> {
+  const who = authenticator(api);
+
   // GET /register — the flows a v1 client may use
   app.get(`${V1}/register`, async () => ({ flows: [{ type: 'm.login.password' }] }));
 
   // POST /register {"type": "m.login.password", "user", "password"} (and the other v1 types)
-  app.post(`${V1}/register`, async (req) => hs.registration.registerV1(body(req), req));
+  app.post(`${V1}/register`, { schema: { body: bodies.registerV1 } }, async (req) => api.registration.registerV1(body(req), context(req)));
 
-  // POST /_matrix/client/v2_alpha/register — matrix-js-sdk 0.3's two-step dummy flow
-  app.post(`${V2}/register`, async (req, reply) => {
-    // ?kind=guest: a guest account, no credentials asked (Synapse 0.12)
-    if ((req.query as Record<string, unknown>).kind === 'guest') {
-      return registerGuest(hs.storage, hs.accounts, hs.config.allowGuestAccess, hs.clock);
-    }
-    const res = await hs.registration.registerV2(body(req), req, accessTokenOf(req) !== undefined);
-    if ('status' in res) return reply.status(res.status).send(res.body);
-    return res;
+  // POST /_matrix/client/v2_alpha/register[?kind=guest] — matrix-js-sdk 0.3's two-step dummy flow, or a guest
+  app.post(`${V2}/register`, { schema: { body: bodies.registerV2 } }, async (req, reply) => {
+    if ((req.query as Record<string, unknown>).kind === 'guest') return api.accounts.registerGuest(api.config.allowGuestAccess);
+    const res = await api.registration.registerV2(body(req), context(req));
+    return 'status' in res ? reply.status(res.status).send(res.body) : res;
   });
 
   // GET /login, POST /login {"type": "m.login.password", "user", "password"}
   app.get(`${V1}/login`, async () => ({ flows: [{ type: 'm.login.password' }] }));
-  app.post(`${V1}/login`, async (req) => {
-    const b = body(req);
-    if (b.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', 'Bad login type.');
-    const session = await hs.accounts.login(b.user, b.password, req.ip);
-    // Synapse 0.12 also handed out a refresh token for v2_alpha/tokenrefresh.
-    return { ...session, refresh_token: issueRefreshToken(hs.storage, session.user_id, hs.clock()) };
-  });
+  app.post(`${V1}/login`, { schema: { body: bodies.login } }, async (req) => api.accounts.loginV1(body(req), req.ip));
 
   // POST /logout — the access token stops working
   app.post(`${V1}/logout`, async (req) => {
-    const who = hs.auth.authenticate(req);
-    hs.accounts.logout(who.tokenHash);
+    api.accounts.logout(who(req).tokenHash);
     return {};
   });
 }

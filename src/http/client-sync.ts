@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Homeserver } from '../homeserver.js';
+import type { Api } from './api.js';
+import { authenticator } from './auth.js';
+import { bodies } from './schemas.js';
 import { MatrixError } from '../errors.js';
 import { CLIENT_V1 as V1, CLIENT_V2_ALPHA as V2 } from './prefixes.js';
 
@@ -13,13 +15,14 @@ function intParam(v: string | undefined, name: string, dflt: number): number {
   return n;
 }
 
-export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
-  const who = (req: FastifyRequest) => hs.auth.authenticate(req).userId;
-  const sync = hs.sync;
+export async function clientSyncRoutes(app: FastifyInstance, api: Api): Promise<void> {
+  const authed = authenticator(api);
+  const who = (req: FastifyRequest) => authed(req).userId;
+  const sync = api.sync;
 
   // GET /events?from=&timeout= — long-poll; the client going away ends the wait
   app.get(`${V1}/events`, async (req) => {
-    const requester = hs.auth.authenticate(req);
+    const requester = authed(req);
     const q = req.query as Q;
     // `limit` and `timeout` are validated as Synapse did (a bad one is a 400, not a long-poll);
     // `limit` only bounds the dir=b read: a chunk holds what happened since `from`.
@@ -71,27 +74,25 @@ export async function clientSyncRoutes(app: FastifyInstance, hs: Homeserver): Pr
   app.get(`${V1}/rooms/:roomId/members`, async (req) => sync.members(who(req), (req.params as P).roomId));
 
   // PUT /rooms/{roomId}/typing/{userId} {"typing": true, "timeout": 30000}
-  app.put(`${V1}/rooms/:roomId/typing/:userId`, async (req) => {
+  app.put(`${V1}/rooms/:roomId/typing/:userId`, { schema: { body: bodies.typing } }, async (req) => {
     const { roomId, userId } = req.params as P;
-    const b = (req.body ?? {}) as Record<string, unknown>;
     // Synapse 0.12 read `typing` for its truth (SyTest sends {"typing": 1}): a boolean or a number.
-    if (typeof b.typing !== 'boolean' && typeof b.typing !== 'number') throw new MatrixError(400, 'M_BAD_JSON', "'typing' must be a boolean");
-    const timeout = typeof b.timeout === 'number' ? b.timeout : 30_000;
-    sync.typing.setLocal(roomId, who(req), userId, Boolean(b.typing), timeout);
+    const b = req.body as { typing: boolean | number; timeout?: number };
+    sync.typing.setLocal(roomId, who(req), userId, Boolean(b.typing), b.timeout ?? 30_000);
     return {};
   });
 
   // GET/PUT /presence/{userId}/status
   app.get(`${V1}/presence/:userId/status`, async (req) => sync.presence.getStatus(who(req), (req.params as P).userId));
-  app.put(`${V1}/presence/:userId/status`, async (req) => {
-    sync.presence.setStatus(who(req), (req.params as P).userId, (req.body ?? {}) as Record<string, unknown>);
+  app.put(`${V1}/presence/:userId/status`, { schema: { body: bodies.presence } }, async (req) => {
+    sync.presence.setStatus(who(req), (req.params as P).userId, req.body as Record<string, unknown>);
     return {};
   });
 
   // GET/POST /presence/list/{userId}
   app.get(`${V1}/presence/list/:userId`, async (req) => sync.presence.list(who(req), (req.params as P).userId));
-  app.post(`${V1}/presence/list/:userId`, async (req) => {
-    sync.presence.editList(who(req), (req.params as P).userId, (req.body ?? {}) as Record<string, unknown>);
+  app.post(`${V1}/presence/list/:userId`, { schema: { body: bodies.presenceList } }, async (req) => {
+    sync.presence.editList(who(req), (req.params as P).userId, req.body as Record<string, unknown>);
     return {};
   });
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Homeserver } from '../homeserver.js';
+import type { Api } from './api.js';
 import { FEDERATION_V1 as V1 } from './prefixes.js';
 import { authenticateRequest } from '../federation/request-auth.js';
 import { UnknownQueryType } from '../federation/queries.js';
@@ -16,12 +16,12 @@ type Q = Record<string, unknown>;
 const json = (reply: FastifyReply, text: string) => reply.type('application/json').send(text);
 
 /** Server-server API v1. Every route is X-Matrix authenticated; trailing slashes are optional. */
-export async function federationRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
-  const f = hs.federation;
+export async function federationRoutes(app: FastifyInstance, api: Api): Promise<void> {
+  const f = api.federation;
   if (!f) return;
   await app.register(async (fed) => {
     fed.addHook('preHandler', async (req) => {
-      req.federationOrigin = await authenticateRequest(req, hs.serverName, f.keyring);
+      req.federationOrigin = await authenticateRequest(req, api.serverName, f.keyring);
       f.outbound.peerIsUp(req.federationOrigin);
     });
     const origin = (req: FastifyRequest) => req.federationOrigin!;

@@ -1,7 +1,8 @@
 // The admin inspector: the page at /_inspector/ and the admin endpoints it reads (admins only).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { Homeserver } from '../homeserver.js';
+import type { Api } from './api.js';
+import { authenticator } from './auth.js';
 import { PAGE_HTML, PAGE_CSS } from '../inspector/index.js';
 import { badJson, notFound } from '../errors.js';
 import { isValidEventId, isValidRoomId, isValidServerName } from '../events/index.js';
@@ -19,10 +20,11 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
 };
 
-export async function inspectorRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
-  if (!hs.config.inspector.enabled) return;
-  const { service, live, clientBundle } = hs.inspector;
-  const admin = (req: FastifyRequest) => service.requireAdmin(hs.auth.authenticate(req).userId);
+export async function inspectorRoutes(app: FastifyInstance, api: Api): Promise<void> {
+  if (!api.inspector) return;
+  const { service, live, clientBundle } = api.inspector;
+  const who = authenticator(api);
+  const admin = (req: FastifyRequest) => service.requireAdmin(who(req).userId);
   const streams = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
     for (const s of streams) s.end();
@@ -74,8 +76,8 @@ export async function inspectorRoutes(app: FastifyInstance, hs: Homeserver): Pro
     admin(req);
     const { server } = req.params as P;
     if (!isValidServerName(server)) throw badJson('Bad server name');
-    if (!hs.federation) throw notFound('Federation is disabled');
-    hs.federation.outbound.peerIsUp(server);
+    if (!api.federation) throw notFound('Federation is disabled');
+    api.federation.outbound.peerIsUp(server);
     return {};
   });
 

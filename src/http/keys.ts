@@ -1,44 +1,26 @@
+// Key server v2 (and the obsolete v1): our keys, and the notary query. Logic in federation/key-server.ts.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Homeserver } from '../homeserver.js';
-import { encodeBase64, signJson } from '../crypto/index.js';
-import { notaryQuery } from '../federation/notary.js';
+import type { Api } from './api.js';
 
-const KEY_VALIDITY_MS = 24 * 60 * 60 * 1000;
+type P = Record<string, string>;
 
-/** Our own key response, signed by our key; valid for a day, as Synapse's key_refresh_interval. */
-export function localKeyResponse(hs: Homeserver): Record<string, unknown> {
-  const key = hs.signingKey;
-  const body = {
-    old_verify_keys: {},
-    server_name: hs.serverName,
-    tls_fingerprints: hs.tlsFingerprints,
-    valid_until_ts: hs.clock() + KEY_VALIDITY_MS,
-    verify_keys: { [key.keyId]: { key: key.publicKeyBase64 } },
-  };
-  return signJson(body, hs.serverName, key);
-}
+export async function keyRoutes(app: FastifyInstance, api: Api): Promise<void> {
+  const keys = api.keyServer;
 
-export async function keyRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
   // GET /_matrix/key/v2/server[/{keyId}] — the keyId is only a hint: all current keys are returned.
-  app.get('/_matrix/key/v2/server', async () => localKeyResponse(hs));
-  app.get('/_matrix/key/v2/server/:keyId', async () => localKeyResponse(hs));
+  app.get('/_matrix/key/v2/server', async () => keys.serverKeys());
+  app.get('/_matrix/key/v2/server/:keyId', async () => keys.serverKeys());
 
   // GET /_matrix/key/v1/ — the obsolete v1 key server, still fetched by 2015 peers as a fallback.
-  app.get('/_matrix/key/v1', async () => {
-    const key = hs.signingKey;
-    const tls = hs.federation?.tls;
-    const body: Record<string, unknown> = { server_name: hs.serverName, verify_keys: { [key.keyId]: key.publicKeyBase64 } };
-    if (tls) body.tls_certificate = encodeBase64(tls.der);
-    return signJson(body, hs.serverName, key);
-  });
+  app.get('/_matrix/key/v1', async () => keys.v1Keys());
 
-  // POST /_matrix/key/v2/query and GET /_matrix/key/v2/query/{serverName}[/{keyId}] — notary answers from our cache.
-  app.post('/_matrix/key/v2/query', async (req) =>
-    notaryQuery(hs, (req.body as Record<string, unknown> | undefined)?.server_keys, () => localKeyResponse(hs)));
+  // POST /_matrix/key/v2/query {"server_keys": {...}} — notary answers from our cache.
+  app.post('/_matrix/key/v2/query', async (req) => keys.query((req.body as Record<string, unknown> | undefined)?.server_keys));
+
+  // GET /_matrix/key/v2/query/{serverName}[/{keyId}]?minimum_valid_until_ts=
   const queryOne = async (req: FastifyRequest) => {
-    const { serverName, keyId } = req.params as Record<string, string>;
-    const min = Number((req.query as Record<string, unknown>).minimum_valid_until_ts ?? 0) || 0;
-    return notaryQuery(hs, { [serverName]: { [keyId ?? '*']: { minimum_valid_until_ts: min } } }, () => localKeyResponse(hs));
+    const { serverName, keyId } = req.params as P;
+    return keys.queryOne(serverName, keyId, (req.query as Record<string, unknown>).minimum_valid_until_ts);
   };
   app.get('/_matrix/key/v2/query/:serverName', queryOne);
   app.get('/_matrix/key/v2/query/:serverName/:keyId', queryOne);

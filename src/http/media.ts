@@ -4,7 +4,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
-import type { Homeserver } from '../homeserver.js';
+import type { Api } from './api.js';
+import { authenticator } from './auth.js';
 import { MatrixError, missingParam, notFound, unknown } from '../errors.js';
 import type { MediaFile } from '../media/index.js';
 import { contentDisposition, parseRange } from '../media/content-headers.js';
@@ -15,15 +16,16 @@ const PREFIX = '/_matrix/media/v1';
 type Params = { serverName: string; mediaId: string; fileName?: string };
 type Query = Record<string, string | undefined>;
 
-export async function mediaRoutes(app: FastifyInstance, hs: Homeserver): Promise<void> {
-  const media = hs.media;
+export async function mediaRoutes(app: FastifyInstance, api: Api): Promise<void> {
+  const media = api.media;
+  const who = authenticator(api);
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
     // POST /upload?filename=<name>  (raw bytes; the access token as everywhere else)
     scope.post(`${PREFIX}/upload`, async (req, reply) => {
-      const requester = hs.auth.authenticate(req);
+      const requester = who(req);
       const length = req.headers['content-length'];
       const { filename } = req.query as Query;
       const contentUri = await media.upload((req.body as Readable | undefined) ?? req.raw, {

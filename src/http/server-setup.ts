@@ -141,12 +141,38 @@ export function matrixErrorFor(err: unknown): ErrorAnswer {
   const fe = err as Partial<FastifyError> | null;
   const known = typeof fe?.code === 'string' && Object.hasOwn(FASTIFY_ERRORS, fe.code) ? FASTIFY_ERRORS[fe.code] : undefined;
   if (known) return known;
-  if (fe?.validation) return answer(400, 'M_BAD_JSON', String(fe.message));
+  if (fe?.validation) return validationAnswer(fe.validation as SchemaError[], fe.validationContext);
   const status = fe?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return answer(status, status === 404 ? 'M_NOT_FOUND' : 'M_UNKNOWN', STATUS_CODES[status] ?? 'Bad request');
   }
   return answer(500, 'M_UNKNOWN', 'Internal server error');
+}
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * A request that fails its route's JSON schema (http/schemas.ts), as Synapse answered the same
+ * mistakes: a body that is not an object is M_NOT_JSON, a missing key M_MISSING_PARAM, a key of
+ * the wrong shape M_BAD_JSON; a bad path or query parameter M_INVALID_PARAM. Key names come from
+ * our schemas (array indexes at most), never from the client's keys; lengths are bounded anyway.
+ */
+function validationAnswer(errors: SchemaError[], context: string | undefined): ErrorAnswer {
+  const e = errors[0];
+  const at = (e?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.').slice(0, 100);
+  if (context === 'params' || context === 'querystring') return answer(400, 'M_INVALID_PARAM', `Invalid ${at || 'parameter'}`);
+  if (!e) return answer(400, 'M_BAD_JSON', 'Bad JSON');
+  if (at === '' && e.keyword === 'type') return answer(400, 'M_NOT_JSON', 'Content must be a JSON object.');
+  if (e.keyword === 'required') {
+    const key = String(e.params.missingProperty ?? '').slice(0, 100);
+    return answer(400, 'M_MISSING_PARAM', `Missing '${at ? `${at}.` : ''}${key}' key.`);
+  }
+  return answer(400, 'M_BAD_JSON', `'${at}' ${String(e.message ?? 'is invalid').slice(0, 200)}`);
 }
 
 /** Fastify's `frameworkErrors` option: errors raised while routing (bad percent-encoding, long params). */
