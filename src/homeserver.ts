@@ -83,7 +83,7 @@ export class Homeserver {
     this.persister.inTransaction.push(searchIndexer(this));
     this.persister.afterCommit.push(guestKicker({
       storage, serverName: config.serverName, contentOf: (id) => this.contentOf(id),
-      leave: (roomId, userId) => void this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: { membership: 'leave' } }),
+      leave: (roomId, userId) => void this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: { membership: 'leave' } }).catch((err) => this.log.warn({ err }, 'could not remove a guest from a room')),
       onError: (err) => this.log.warn({ err }, 'could not remove a guest from a room'),
     }));
     this.federation = installFederation(this);

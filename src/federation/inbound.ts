@@ -9,7 +9,7 @@ import { isValidUserId, serverOf, stateKey, type Pdu } from '../events/index.js'
 import { FederationClient, pathSegment } from './client.js';
 import type { Keyring } from './keyring.js';
 import { checkPduText, type CheckedPdu } from './pdu-check.js';
-import { RoomLocks } from './room-locks.js';
+import type { RoomLocks } from '../rooms/room-locks.js';
 
 const MISSING_EVENTS_LIMIT = 10;
 
@@ -22,7 +22,7 @@ export interface ProcessOptions {
 }
 
 export class InboundPdus {
-  readonly locks = new RoomLocks();
+  get locks(): RoomLocks { return this.hs.persister.locks; }
 
   constructor(private readonly hs: Homeserver, private readonly client: FederationClient, private readonly keyring: Keyring) {}
 

@@ -10,7 +10,7 @@ export async function clientDirectoryRoutes(app: FastifyInstance, hs: Homeserver
 
   // PUT /directory/room/{roomAlias} {"room_id": "!...", "servers"?: [...]}
   app.put(`${V1}/directory/room/:alias`, async (req) => {
-    hs.directory.create(hs.auth.authenticate(req), (req.params as P).alias, (req.body ?? {}) as Record<string, unknown>);
+    await hs.directory.create(hs.auth.authenticate(req), (req.params as P).alias, (req.body ?? {}) as Record<string, unknown>);
     return {};
   });
 

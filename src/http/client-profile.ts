@@ -16,7 +16,7 @@ export async function clientProfileRoutes(app: FastifyInstance, hs: Homeserver):
     app.put(`${V1}/profile/:userId/${field}`, async (req: FastifyRequest) => {
       const who = hs.auth.authenticate(req);
       const body = (req.body ?? {}) as Record<string, unknown>;
-      hs.profiles.set(who, (req.params as P).userId, field, body[field]);
+      await hs.profiles.set(who, (req.params as P).userId, field, body[field]);
       return {};
     });
   }

@@ -84,7 +84,7 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
     const { roomId, eventType, txnId } = req.params as P;
     const txn = txnId !== undefined ? { txnId, path: `rooms/${roomId}/send/${eventType}` } : undefined;
     if (!txn || hs.storage.clientTxns.get(r.tokenHash, txn.path, txn.txnId) === undefined) sendLimit(r);
-    const sent = hs.rooms.sendEvent(r, roomId, eventType, req.body, txn);
+    const sent = await hs.rooms.sendEvent(r, roomId, eventType, req.body, txn);
     // /sync echoes the txnId to the same access token as unsigned.transaction_id.
     if (txn) hs.storage.accountData.recordTxn(sent.event_id, r.tokenHash, txn.txnId);
     return sent;
