@@ -55,6 +55,8 @@ export const MAX_BATCH = 256;
 export class RoomLocks {
   private readonly rooms = new Map<string, RoomQueue>();
   private current: Batch | null = null;
+  /** Commits and the jobs they held since start (jobs / commits = the mean batch size). */
+  readonly stats = { commits: 0, jobs: 0 };
 
   constructor(private readonly transaction: Transaction, private readonly maxBatch = MAX_BATCH) {}
 
@@ -110,6 +112,8 @@ export class RoomLocks {
 
   private flush(batch: Batch): void {
     if (this.current === batch) this.current = null;
+    this.stats.commits++;
+    this.stats.jobs += batch.jobs.length;
     const results: { ok: boolean; value: unknown }[] = [];
     try {
       this.transaction(() => {
