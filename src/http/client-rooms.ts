@@ -85,8 +85,6 @@ export async function clientRoomRoutes(app: FastifyInstance, hs: Homeserver): Pr
     const txn = txnId !== undefined ? { txnId, path: `rooms/${roomId}/send/${eventType}` } : undefined;
     if (!txn || hs.storage.clientTxns.get(r.tokenHash, txn.path, txn.txnId) === undefined) sendLimit(r);
     const sent = await hs.rooms.sendEvent(r, roomId, eventType, req.body, txn);
-    // /sync echoes the txnId to the same access token as unsigned.transaction_id.
-    if (txn) hs.storage.accountData.recordTxn(sent.event_id, r.tokenHash, txn.txnId);
     return sent;
   };
   app.post(`${V1}/rooms/:roomId/send/:eventType`, send);

@@ -17,7 +17,7 @@ import { RoomStateCache } from './room-state-cache.js';
 
 type Before = { ids: StateIds; group: number | null };
 interface Stored { ev: PersistedEvent; after: StateIds | null; groupAfter: number | null }
-interface Authorised { pdu: Pdu; json: string; referenceHash: string; before: Before; state: StateMap<Pdu> }
+interface Authorised { pdu: Pdu; json: string; referenceHash: string; before: Before; state: StateMap<Pdu>; extremities: string[] }
 
 export interface PersistedEvent {
   pdu: Pdu;
@@ -111,9 +111,11 @@ export class EventPersister {
     const now = this.clock();
     try {
       const a = this.buildAuthorised(template, now, opts.check);
-      const stored = this.store(a.pdu, a.json, a.referenceHash, { before: a.before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
+      const stored = this.store(a.pdu, a.json, a.referenceHash, { before: a.before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false, localExtremities: a.extremities });
       if (opts.txn) {
         this.storage.clientTxns.put(opts.txn.tokenHash, opts.txn.path, opts.txn.txnId, { event_id: a.pdu.event_id }, now);
+        // /sync echoes the txnId to the same access token as unsigned.transaction_id.
+        this.storage.accountData.recordTxn(a.pdu.event_id, opts.txn.tokenHash, opts.txn.txnId);
       }
       this.rememberState(stored, a);
       return { ev: stored.ev, fresh: true };
@@ -138,7 +140,7 @@ export class EventPersister {
         first();
         return templates.map((template) => {
           const a = this.buildAuthorised(template, now, undefined);
-          const stored = this.store(a.pdu, a.json, a.referenceHash, { before: a.before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
+          const stored = this.store(a.pdu, a.json, a.referenceHash, { before: a.before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false, localExtremities: a.extremities });
           this.rememberState(stored, a);
           return stored.ev;
         });
@@ -165,12 +167,12 @@ export class EventPersister {
    * `state` is the cache's own map when it came from the cache: read it, never keep it.
    */
   private stateForLocal(roomId: string, isCreate: boolean): {
-    prev: { event_id: string; depth: number; referenceHash: string }[]; before: Before; state: StateMap<Pdu>;
+    prev: { event_id: string; depth: number; referenceHash: string }[]; before: Before; state: StateMap<Pdu>; extremities: string[];
   } {
     // Only this class moves forward extremities, and every write it did not follow drops the
     // room's entry: an entry present is the room's current state after its one extremity.
     const hit = isCreate ? undefined : this.roomState.get(roomId);
-    if (hit) return { prev: [hit.extremity], before: { ids: hit.ids, group: hit.group }, state: hit.events };
+    if (hit) return { prev: [hit.extremity], before: { ids: hit.ids, group: hit.group }, state: hit.events, extremities: [hit.extremity.event_id] };
     const extremities = this.storage.events.forwardExtremities(roomId);
     if (extremities.length === 0 && !isCreate) throw notFound('Unknown room');
     if (extremities.length > 0 && isCreate) throw new MatrixError(400, 'M_UNKNOWN', 'Room already exists');
@@ -180,6 +182,7 @@ export class EventPersister {
       prev: prevRows.map((r) => ({ event_id: r.event_id, depth: r.depth, referenceHash: this.referenceHash(r) })),
       before,
       state: this.loader.stateEvents(before.ids),
+      extremities,
     };
   }
 
@@ -203,7 +206,7 @@ export class EventPersister {
   private buildAuthorised(
     template: EventTemplate, now: number, check: LocalEventOptions['check'],
   ): Authorised {
-    const { prev, before, state } = this.stateForLocal(template.room_id, template.type === 'm.room.create');
+    const { prev, before, state, extremities } = this.stateForLocal(template.room_id, template.type === 'm.room.create');
     const authEvents = authEventsFor(template, state);
     const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomString(5));
     const built = buildEvent(template, {
@@ -223,7 +226,7 @@ export class EventPersister {
     const { pdu, json, referenceHash } = signed;
     assertAuthorised(pdu, json, state, this.authContext(pdu));
     check?.(pdu, state);
-    return { pdu, json, referenceHash, before, state };
+    return { pdu, json, referenceHash, before, state, extremities };
   }
 
   /**
@@ -272,6 +275,8 @@ export class EventPersister {
     o: {
       before: { ids: StateIds; group: number | null } | null; outlier: boolean; backfilled: boolean; rejected: string | null; ageTs: number;
       hashMismatch: boolean; stateSupplied?: boolean;
+      /** A new local event: the room's forward extremities it was built on (all its prev_events). */
+      localExtremities?: string[];
     },
   ): Stored {
     const { events, state } = this.storage;
@@ -300,7 +305,7 @@ export class EventPersister {
     this.applyRedactions(pdu, o.rejected);
     let current: StateIds | null = null;
     if (inTimeline && !o.backfilled) {
-      current = this.advanceRoom(pdu, prevIds, after, !!o.stateSupplied);
+      current = this.advanceRoom(pdu, prevIds, after, !!o.stateSupplied, o.localExtremities);
     } else if (o.backfilled) {
       events.removeBackwardExtremity(pdu.event_id);
       for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
@@ -335,13 +340,16 @@ export class EventPersister {
   }
 
   /** Moves the room's forward extremities and current state past a new timeline event. */
-  private advanceRoom(pdu: Pdu, prevIds: string[], after: StateIds | null, stateSupplied = false): StateIds {
+  private advanceRoom(pdu: Pdu, prevIds: string[], after: StateIds | null, stateSupplied = false, localExtremities?: string[]): StateIds {
     const { events, state } = this.storage;
     const roomId = pdu.room_id;
-    const before = events.forwardExtremities(roomId);
-    events.updateForwardExtremities(roomId, pdu.event_id, prevIds);
-    events.removeBackwardExtremity(pdu.event_id);
-    for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
+    const before = localExtremities ?? events.forwardExtremities(roomId);
+    events.updateForwardExtremities(roomId, pdu.event_id, prevIds, localExtremities !== undefined);
+    // A new local event follows events we hold and was never anyone's prev_event.
+    if (!localExtremities) {
+      events.removeBackwardExtremity(pdu.event_id);
+      for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
+    }
     const membership = (id: string) => ((this.loader.pdu(id)?.content as JsonObject | undefined)?.membership as string) ?? null;
     // The usual case: the event follows every extremity, so current state = state after it, and
     // only its own key can have changed.

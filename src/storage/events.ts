@@ -179,11 +179,14 @@ export class EventsStore {
     return (this.selectExtremities.all(roomId) as { event_id: string }[]).map((r) => r.event_id);
   }
 
-  /** The new event replaces its prev_events as a forward extremity. */
-  updateForwardExtremities(roomId: string, eventId: string, prevEventIds: string[]): void {
+  /**
+   * The new event replaces its prev_events as a forward extremity. `isNew`: an event just made
+   * here, which nothing can cite yet (no need to look for children).
+   */
+  updateForwardExtremities(roomId: string, eventId: string, prevEventIds: string[], isNew = false): void {
     for (const p of prevEventIds) this.deleteExtremity.run(roomId, p);
     // An event that arrives after one of its children (late, via get_missing_events) is not a leaf.
-    if (!this.hasChildren(eventId)) this.insertExtremity.run(roomId, eventId);
+    if (isNew || !this.hasChildren(eventId)) this.insertExtremity.run(roomId, eventId);
   }
 
   addBackwardExtremity(roomId: string, eventId: string): void {
