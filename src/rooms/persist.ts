@@ -302,7 +302,7 @@ export class EventPersister {
       prevIds,
       pdu.auth_events.map((a) => a[0]),
     );
-    this.applyRedactions(pdu, o.rejected);
+    this.applyRedactions(pdu, o.rejected, o.localExtremities !== undefined);
     let current: StateIds | null = null;
     if (inTimeline && !o.backfilled) {
       current = this.advanceRoom(pdu, prevIds, after, !!o.stateSupplied, o.localExtremities);
@@ -383,13 +383,15 @@ export class EventPersister {
     }
   }
 
-  private applyRedactions(pdu: Pdu, rejected: string | null): void {
+  private applyRedactions(pdu: Pdu, rejected: string | null, isNew: boolean): void {
     const { events } = this.storage;
     if (!rejected && pdu.type === 'm.room.redaction' && typeof pdu.redacts === 'string') {
       const target = this.loader.pdu(pdu.redacts);
       if (!target || this.redactionApplies(pdu, target)) events.recordRedaction(pdu.event_id, pdu.redacts);
     }
     // A redaction may have arrived before the event it targets: only now can it be checked fully.
+    // (Not for an event just made here: no one can have named its id yet.)
+    if (isNew) return;
     for (const id of events.redactionsOf(pdu.event_id)) {
       const redaction = this.loader.pdu(id);
       if (redaction && this.redactionApplies(redaction, pdu)) {
