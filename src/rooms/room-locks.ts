@@ -5,7 +5,9 @@
  *
  * Two kinds of work:
  * - `run(roomId, fn)`: an exclusive async section (federation fetching missing events or state
- *   before it persists). It starts once every earlier write of the room is committed.
+ *   before it persists). It starts once every earlier write of the room is committed. It
+ *   persists synchronously (EventPersister.persistRemoteEvent) and must never await a `write`
+ *   of its own room: that write waits for the section to end.
  * - `write(roomId, job)`: a synchronous job (build, authorise, store one local event). Jobs are
  *   collected across the event loop and run together in ONE SQLite transaction (group commit),
  *   flushed on setImmediate (a full batch of `maxBatch` jobs starts the next one). Each job runs
