@@ -66,7 +66,7 @@ try {
   server.hs.storage.appservice.setBackoff(service.id, 600_000, Date.now() + 600_000, 'held by the bench');
   const backlog: string[] = [];
   const tq = performance.now();
-  for (let i = 0; i < M; i++) backlog.push(server.hs.rooms.sendEvent(requester, room, 'm.room.message', { msgtype: 'm.text', body: `b${i}` }).event_id);
+  for (let i = 0; i < M; i++) backlog.push((await server.hs.rooms.sendEvent(requester, room, 'm.room.message', { msgtype: 'm.text', body: `b${i}` })).event_id);
   const queueMs = performance.now() - tq;
   const txnsBefore = new Set(receiver.txns.map((x) => x.txnId)).size;
   const td = performance.now();

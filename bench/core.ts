@@ -20,6 +20,14 @@ function rate(n: number, fn: (i: number) => void): number {
   return n / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
+async function rateAsync(n: number, parallel: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: parallel }, async (_, w) => {
+    for (let i = 0; i < n; i++) await fn(w * n + i);
+  }));
+  return (n * parallel) / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
 const fmt = (x: number) => x.toFixed(0).padStart(8);
 const key = newSigningKey('auto');
 
@@ -61,9 +69,13 @@ try {
   hs.storage.users.createUser(alice.userId, null, Date.now());
   const { room_id } = await hs.rooms.createRoom(alice, { visibility: 'private' });
   const N_PERSIST = 3000;
-  const persistRate = rate(N_PERSIST, (i) =>
-    hs.rooms.sendEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `message ${i}` }),
-  );
+  const template = (i: number) => ({ type: 'm.room.message', room_id, sender: alice.userId, content: { msgtype: 'm.text', body: `message ${i}` } });
+  const seqRate = await rateAsync(N_PERSIST, 1, (i) => hs.persister.createLocalEvent(template(i)));
+  // 32 writers at once, as 32 clients sending into one room: their events share commits.
+  const groupRate = await rateAsync(N_PERSIST / 32, 32, (i) => hs.persister.createLocalEvent(template(i)));
+  // The same crypto again, right after, for a ratio not skewed by a neighbour's load.
+  const signRate2 = rate(N_SIGN, (i) => hashAndSignEvent(events[i], 'localhost', key));
+  const signBase = Math.max(signRate, signRate2);
   // Baseline: the same number of single-row insert transactions of a signed event's JSON.
   const db = hs.storage.db;
   db.exec('CREATE TABLE bench_rows (id TEXT PRIMARY KEY, json TEXT NOT NULL)');
@@ -71,14 +83,17 @@ try {
   const json = canonicalJson(hashAndSignEvent(events[0], 'localhost', key));
   const insertOne = db.transaction((i: number) => ins.run(String(i), json));
   const baseRate = rate(N_PERSIST, (i) => insertOne(i));
-  console.log('\nevents persisted (build + auth + sign + store + state + extremities, one SQLite transaction each)');
-  console.log(`  createLocalEvent           ${fmt(persistRate)} events/s`);
-  console.log(`  baseline: bare row insert  ${fmt(baseRate)} rows/s    (ratio ${(persistRate / baseRate).toFixed(2)})`);
+  console.log('\nevents persisted (build + auth + sign + store + state + extremities; group commit)');
+  console.log(`  createLocalEvent, one at a time   ${fmt(seqRate)} events/s   (ratio to hashAndSignEvent ${(seqRate / signBase).toFixed(2)})`);
+  console.log(`  createLocalEvent, 32 in flight    ${fmt(groupRate)} events/s   (ratio to hashAndSignEvent ${(groupRate / signBase).toFixed(2)}, target >= 0.8)`);
+  console.log(`  baseline: hashAndSignEvent        ${fmt(signBase)} events/s`);
+  console.log(`  baseline: bare row insert         ${fmt(baseRate)} rows/s    (ratio ${(groupRate / baseRate).toFixed(2)})`);
   report({ name: 'hashAndSignEvent', value: signRate, unit: 'events/s', baseline: `${rawRate.toFixed(0)} signs/s bare ed25519`, ratio: signRate / rawRate });
   report({
-    name: 'createLocalEvent', value: persistRate, unit: 'events/s', baseline: `${signRate.toFixed(0)} events/s hashAndSignEvent (bare row insert ${baseRate.toFixed(0)}/s)`,
-    ratio: persistRate / signRate, target: 'ratio >= 0.8', met: persistRate / signRate >= 0.8,
+    name: 'createLocalEvent, 32 in flight', value: groupRate, unit: 'events/s', baseline: `${signBase.toFixed(0)} events/s hashAndSignEvent (bare row insert ${baseRate.toFixed(0)}/s)`,
+    ratio: groupRate / signBase, target: 'ratio >= 0.8', met: groupRate / signBase >= 0.8,
   });
+  report({ name: 'createLocalEvent, one at a time', value: seqRate, unit: 'events/s', baseline: `${signBase.toFixed(0)} events/s hashAndSignEvent`, ratio: seqRate / signBase });
   await hs.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });

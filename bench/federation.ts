@@ -42,7 +42,7 @@ try {
   const N = 2000;
   const t0 = performance.now();
   let last = '';
-  for (let i = 0; i < N; i++) last = A.hs.rooms.sendEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `burst ${i}` }).event_id;
+  for (let i = 0; i < N; i++) last = (await A.hs.rooms.sendEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `burst ${i}` })).event_id;
   const tLocal = performance.now();
   await arrivedOnB(last);
   const tRemote = performance.now();
@@ -60,7 +60,7 @@ try {
   const lat: number[] = [];
   for (let i = 0; i < M; i++) {
     const s = performance.now();
-    const id = A.hs.rooms.sendEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `ping ${i}` }).event_id;
+    const id = (await A.hs.rooms.sendEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `ping ${i}` })).event_id;
     await arrivedOnB(id);
     lat.push(performance.now() - s);
   }

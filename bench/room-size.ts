@@ -47,18 +47,18 @@ try {
   const lastJoins = avg(joinMs.slice(-100));
 
   let n = 0;
-  const sendRate = (roomId: string) => {
+  const sendRate = async (roomId: string) => {
     const start = process.hrtime.bigint();
-    for (let i = 0; i < SENDS; i++) hs.rooms.sendEvent(alice, roomId, 'm.room.message', { msgtype: 'm.text', body: `m ${n++}` });
+    for (let i = 0; i < SENDS; i++) await hs.rooms.sendEvent(alice, roomId, 'm.room.message', { msgtype: 'm.text', body: `m ${n++}` });
     return SENDS / seconds(start);
   };
-  sendRate(small);
-  sendRate(big); // warm-up
+  await sendRate(small);
+  await sendRate(big); // warm-up
   const smallRates: number[] = [];
   const bigRates: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    smallRates.push(sendRate(small));
-    bigRates.push(sendRate(big));
+    smallRates.push(await sendRate(small));
+    bigRates.push(await sendRate(big));
   }
   gc();
   const heapAfter = process.memoryUsage().heapUsed;

@@ -211,7 +211,6 @@ export class Homeserver {
     this.clientTxns = new ClientTxns(storage.clientTxns, clock);
     this.roomRequests = new ClientRoomRequests({
       rooms: this.rooms, txns: this.clientTxns, rateLimit: this.rateLimit,
-      recordEcho: (eventId, hash, txnId) => storage.accountData.recordTxn(eventId, hash, txnId),
     });
     this.keyServer = new KeyServer({
       serverName, signingKey, clock,

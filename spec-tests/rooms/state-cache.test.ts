@@ -56,7 +56,7 @@ t.test('events rolled back together leave no trace in the state used by the next
   // Several events in one transaction (as createRoom does): the third fails, so none is stored,
   // although the first two were authorised against the state the others left.
   const { persister } = server.hs;
-  t.throws(() => persister.createLocalEvents([
+  await t.rejects(persister.createLocalEvents([
     { type: 'm.room.member', room_id: roomId, sender: alice.userId!, state_key: bob.userId!, content: { membership: 'ban' } },
     { type: 'm.room.topic', room_id: roomId, sender: alice.userId!, state_key: '', content: { topic: 'rolled back' } },
     { type: 'm.room.topic', room_id: roomId, sender: alice.userId!, state_key: 'x'.repeat(300), content: { topic: 'too long a key' } },

@@ -4,7 +4,7 @@ import type { JsonObject } from '../events/index.js';
 
 /** Re-announces a changed profile in a room (a new join event): rooms/ implements it. */
 export interface ProfileAnnouncer {
-  announceProfile(userId: string, roomId: string): void;
+  announceProfile(userId: string, roomId: string): Promise<void>;
 }
 
 /** Told after a user's profile changed (sync/'s presence re-announces it). */

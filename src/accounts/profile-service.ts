@@ -46,7 +46,7 @@ export class ProfileService {
   }
 
   /** PUT /profile/{userId}/{field}: yourself only; then a new join event in each of your rooms. */
-  set(requester: Requester, userId: string, field: ProfileField, value: unknown): void {
+  async set(requester: Requester, userId: string, field: ProfileField, value: unknown): Promise<void> {
     if (requester.userId !== userId) throw forbidden("Cannot set another user's profile");
     if (serverOf(userId) !== this.serverName) throw new MatrixError(400, 'M_UNKNOWN', 'Can only set profiles of local users');
     if (value !== null && typeof value !== 'string') throw new MatrixError(400, 'M_BAD_JSON', `'${field}' must be a string`);
@@ -55,7 +55,7 @@ export class ProfileService {
     else this.storage.users.setAvatarUrl(userId, value);
     for (const { room_id } of this.storage.state.roomsForUser(userId, ['join'])) {
       try {
-        this.rooms.announceProfile(userId, room_id);
+        await this.rooms.announceProfile(userId, room_id);
       } catch {
         // A room where the user may no longer send (e.g. banned meanwhile) keeps the old profile.
       }

@@ -10,7 +10,7 @@ import { isValidUserId, serverOf, stateKey, type Pdu } from '../events/index.js'
 import { FederationClient, pathSegment } from './client.js';
 import type { Keyring } from './keyring.js';
 import { checkPduText, type CheckedPdu } from './pdu-check.js';
-import { RoomLocks } from './room-locks.js';
+import type { RoomLocks } from '../rooms/room-locks.js';
 
 const MISSING_EVENTS_LIMIT = 10;
 
@@ -23,7 +23,7 @@ export interface ProcessOptions {
 }
 
 export class InboundPdus {
-  readonly locks = new RoomLocks();
+  get locks(): RoomLocks { return this.persister.locks; }
 
   constructor(
     private readonly storage: Storage,

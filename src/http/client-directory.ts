@@ -15,7 +15,7 @@ export async function clientDirectoryRoutes(app: FastifyInstance, api: Api): Pro
 
   // PUT /directory/room/{roomAlias} {"room_id": "!...", "servers"?: [...]}
   app.put(`${V1}/directory/room/:alias`, { schema: { body: bodies.directory } }, async (req) => {
-    api.directory.create(who(req), (req.params as P).alias, req.body as Record<string, unknown>);
+    await api.directory.create(who(req), (req.params as P).alias, req.body as Record<string, unknown>);
     return {};
   });
 

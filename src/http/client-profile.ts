@@ -19,7 +19,7 @@ export async function clientProfileRoutes(app: FastifyInstance, api: Api): Promi
     app.get(`${V1}/profile/:userId/${field}`, async (req) => api.profiles.get((req.params as P).userId, field));
     // PUT /profile/{userId}/displayname|avatar_url {"displayname": "..."}
     app.put(`${V1}/profile/:userId/${field}`, { schema: { body: bodies[field] } }, async (req) => {
-      api.profiles.set(who(req), (req.params as P).userId, field, (req.body as Record<string, unknown>)[field]);
+      await api.profiles.set(who(req), (req.params as P).userId, field, (req.body as Record<string, unknown>)[field]);
       return {};
     });
   }

@@ -13,8 +13,6 @@ export interface ClientRoomRequestsDeps {
   txns: ClientTxns;
   /** Throws 429 M_LIMIT_EXCEEDED when the requester sends too fast. */
   rateLimit: (requester: Requester) => void;
-  /** Remembers which token and txnId sent an event, so /sync echoes unsigned.transaction_id. */
-  recordEcho: (eventId: string, tokenHash: string, txnId: string) => void;
 }
 
 const TARGET_ACTIONS = new Set<string>(['invite', 'ban', 'unban', 'kick']);
@@ -68,9 +66,8 @@ export class ClientRoomRequests {
     const path = `rooms/${roomId}/send/${type}`;
     return this.deps.txns.once(who, path, txnId, async () => {
       this.deps.rateLimit(who);
-      const sent = await this.deps.rooms.sendEvent(who, roomId, type, content, txnId === undefined ? undefined : { txnId, path });
-      if (txnId !== undefined) this.deps.recordEcho(sent.event_id, who.tokenHash, txnId);
-      return sent;
+      // The txnId echo (for the sender's /events) is stored in the event's own transaction.
+      return this.deps.rooms.sendEvent(who, roomId, type, content, txnId === undefined ? undefined : { txnId, path });
     }, { storeAnswer: false });
   }
 

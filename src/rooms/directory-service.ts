@@ -30,7 +30,7 @@ export class DirectoryService {
   }
 
   /** PUT /directory/room/{alias}: map a local alias, then announce the room's aliases. */
-  create(requester: Requester, alias: string, body: Record<string, unknown>): void {
+  async create(requester: Requester, alias: string, body: Record<string, unknown>): Promise<void> {
     validAlias(alias);
     if (serverOf(alias) !== this.serverName) throw new MatrixError(400, 'M_UNKNOWN', 'Room alias must be local');
     if (!isValidNewAliasName(aliasName(alias), this.serverName)) throw invalidParam(BAD_ALIAS_NAME);
@@ -49,7 +49,7 @@ export class DirectoryService {
     // room, as Synapse's services did (SyTest 60app-services); it cannot announce them in the room.
     if (requester.appserviceId !== null && this.storage.state.membershipOf(body.room_id, requester.userId) !== 'join') return;
     try {
-      this.announceAliases(requester.userId, body.room_id);
+      await this.announceAliases(requester.userId, body.room_id);
     } catch (err) {
       // Someone who may not send m.room.aliases (not in the room) gets a 403 and no alias.
       this.storage.rooms.deleteAlias(alias);
@@ -74,9 +74,9 @@ export class DirectoryService {
   }
 
   /** The room's m.room.aliases event for this server: every local alias, sent as `sender`. */
-  private announceAliases(sender: string, roomId: string): void {
+  private async announceAliases(sender: string, roomId: string): Promise<void> {
     const aliases = this.storage.rooms.aliasesForRoom(roomId).filter((a) => serverOf(a) === this.serverName);
-    this.persister.createLocalEvent({ type: 'm.room.aliases', room_id: roomId, sender, state_key: this.serverName, content: { aliases } });
+    await this.persister.createLocalEvent({ type: 'm.room.aliases', room_id: roomId, sender, state_key: this.serverName, content: { aliases } });
   }
 
   /** GET /publicRooms: rooms created public that have at least one alias. */

@@ -18,7 +18,7 @@ export function guestKicker(storage: Storage, serverName: string, onError: (err:
       for (const u of guests) {
         try {
           if (storage.state.membershipOf(roomId, u) === 'join') {
-            writer.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: u, state_key: u, content: { membership: 'leave' } });
+            writer.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: u, state_key: u, content: { membership: 'leave' } }).catch(onError);
           }
         } catch (err) {
           onError(err);

@@ -4,18 +4,21 @@ import type { EventRow } from '../storage/events.js';
 import { withStateEntry, type StateIds } from '../storage/state.js';
 import type { Pdu, StateMap, EventTemplate, JsonObject, AuthContext } from '../events/index.js';
 import {
-  stateKey, authEventsFor, buildEvent, hashAndSignEvent, checkEventAuth, checkEventSize,
+  stateKey, authEventsFor, buildEvent, hashAndSignEvent, computeReferenceHash, checkEventAuth, checkEventSize,
   makeEventId, AuthError, forbid, namedLevel, serverOf, userPowerLevel,
 } from '../events/index.js';
 import { canonicalJson, CanonicalJsonError, type SigningKey } from '../crypto/index.js';
 import { MatrixError, notFound, badJson, matrixErrorOf } from '../errors.js';
+import { signNewEvent } from '../events/sign-new-event.js';
 import { EventLoader } from './event-loader.js';
+import { RoomLocks } from './room-locks.js';
 import { StateAt } from './state-at.js';
 import { RoomStateCache } from './room-state-cache.js';
 import { randomLetters } from '../random.js';
 
 type Before = { ids: StateIds; group: number | null };
 interface Stored { ev: PersistedEvent; after: StateIds | null; groupAfter: number | null }
+interface Authorised { pdu: Pdu; json: string; referenceHash: string; before: Before; state: StateMap<Pdu>; extremities: string[] }
 
 export interface PersistedEvent {
   pdu: Pdu;
@@ -70,6 +73,8 @@ export class EventPersister {
   readonly stateAt: StateAt;
   /** Current state of recently written rooms, for local sends (see RoomStateCache). */
   readonly roomState = new RoomStateCache();
+  /** The per-room write queue every writer uses; local events are group-committed through it. */
+  readonly locks: RoomLocks;
   private readonly inTransaction: readonly InTransactionListener[];
   private readonly afterCommit: readonly AfterCommitListener[];
   private counter = 0;
@@ -86,52 +91,76 @@ export class EventPersister {
     this.stateAt = new StateAt(storage, this.loader);
     this.inTransaction = [...listeners.inTransaction];
     this.afterCommit = [...listeners.afterCommit];
+    this.locks = new RoomLocks((fn) => storage.transaction(fn));
   }
 
-  /** Builds, signs, authorises and stores a new event from this server. Throws MatrixError. */
-  createLocalEvent(template: EventTemplate, opts: LocalEventOptions = {}): PersistedEvent {
-    const now = this.clock();
-    let ev: PersistedEvent;
+  /**
+   * Builds, signs, authorises and stores a new event from this server, in the room's turn of the
+   * write queue and together with the other events waiting for the next commit (group commit).
+   * Resolves once the transaction holding it has committed. Rejects with MatrixError.
+   * With `txn`, a retry of a txnId already stored (even one still waiting in the same batch)
+   * resolves to the event stored the first time.
+   */
+  async createLocalEvent(template: EventTemplate, opts: LocalEventOptions = {}): Promise<PersistedEvent> {
+    const roomId = template.room_id;
+    let out: { ev: PersistedEvent; fresh: boolean };
     try {
-      ev = this.storage.transaction(() => {
-        const { pdu, json, before, state } = this.buildAuthorised(template, now, opts.check);
-        const eventId = pdu.event_id;
-        const stored = this.store(pdu, json, { before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
-        if (opts.txn) {
-          this.storage.clientTxns.put(opts.txn.tokenHash, opts.txn.path, opts.txn.txnId, { event_id: eventId }, now);
-        }
-        this.rememberState(stored, state);
-        return stored.ev;
-      });
+      out = await this.locks.write(roomId, () => this.storeLocal(template, opts));
     } catch (e) {
-      // Rolled back: the cache may hold the event that was not stored.
+      // Rolled back (the event alone, or the whole batch): the cache may hold what was not stored.
+      this.roomState.delete(roomId);
+      throw e;
+    }
+    if (out.fresh) this.runAfterCommit(out.ev);
+    return out.ev;
+  }
+
+  /** One local event, inside the batch's transaction (its own savepoint). */
+  private storeLocal(template: EventTemplate, opts: LocalEventOptions): { ev: PersistedEvent; fresh: boolean } {
+    if (opts.txn) {
+      const previous = this.storage.clientTxns.get(opts.txn.tokenHash, opts.txn.path, opts.txn.txnId) as { event_id?: unknown } | undefined;
+      const row = typeof previous?.event_id === 'string' ? this.storage.events.getEvent(previous.event_id) : undefined;
+      if (row) return { ev: this.persistedFromRow(row), fresh: false };
+    }
+    const now = this.clock();
+    try {
+      const a = this.buildAuthorised(template, now, opts.check);
+      const stored = this.store(a.pdu, a.json, a.referenceHash, { before: a.before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false, localExtremities: a.extremities });
+      if (opts.txn) {
+        this.storage.clientTxns.put(opts.txn.tokenHash, opts.txn.path, opts.txn.txnId, { event_id: a.pdu.event_id }, now);
+        // /sync echoes the txnId to the same access token as unsigned.transaction_id.
+        this.storage.accountData.recordTxn(a.pdu.event_id, opts.txn.tokenHash, opts.txn.txnId);
+      }
+      this.rememberState(stored, a);
+      return { ev: stored.ev, fresh: true };
+    } catch (e) {
       this.roomState.delete(template.room_id);
       throw e;
     }
-    this.runAfterCommit(ev);
-    return ev;
   }
 
   /**
    * Several new events of this server in ONE SQLite transaction, each following the previous:
    * all are stored or none is (createRoom). `first` runs inside the transaction before the
-   * first event (room row, alias), so it is rolled back with them.
+   * first event (room row, alias), so it is rolled back with them. All events are of one room.
    */
-  createLocalEvents(templates: EventTemplate[], first: () => void = () => {}): PersistedEvent[] {
-    const now = this.clock();
+  async createLocalEvents(templates: EventTemplate[], first: () => void = () => {}): Promise<PersistedEvent[]> {
+    const roomId = templates[0]?.room_id ?? '';
+    if (templates.some((t) => t.room_id !== roomId)) throw new Error('createLocalEvents: events of one room only');
     let evs: PersistedEvent[];
     try {
-      evs = this.storage.transaction(() => {
+      evs = await this.locks.write(roomId, () => {
+        const now = this.clock();
         first();
         return templates.map((template) => {
-          const { pdu, json, before, state } = this.buildAuthorised(template, now, undefined);
-          const stored = this.store(pdu, json, { before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false });
-          this.rememberState(stored, state);
+          const a = this.buildAuthorised(template, now, undefined);
+          const stored = this.store(a.pdu, a.json, a.referenceHash, { before: a.before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false, localExtremities: a.extremities });
+          this.rememberState(stored, a);
           return stored.ev;
         });
       });
     } catch (e) {
-      for (const t of templates) this.roomState.delete(t.room_id);
+      this.roomState.delete(roomId);
       throw e;
     }
     for (const ev of evs) this.runAfterCommit(ev);
@@ -152,19 +181,22 @@ export class EventPersister {
    * `state` is the cache's own map when it came from the cache: read it, never keep it.
    */
   private stateForLocal(roomId: string, isCreate: boolean): {
-    prev: { event_id: string; depth: number; referenceHash: string }[]; before: Before; state: StateMap<Pdu>;
+    prev: { event_id: string; depth: number; referenceHash: string }[]; before: Before; state: StateMap<Pdu>; extremities: string[];
   } {
+    // Only this class moves forward extremities, and every write it did not follow drops the
+    // room's entry: an entry present is the room's current state after its one extremity.
+    const hit = isCreate ? undefined : this.roomState.get(roomId);
+    if (hit) return { prev: [hit.extremity], before: { ids: hit.ids, group: hit.group }, state: hit.events, extremities: [hit.extremity.event_id] };
     const extremities = this.storage.events.forwardExtremities(roomId);
     if (extremities.length === 0 && !isCreate) throw notFound('Unknown room');
     if (extremities.length > 0 && isCreate) throw new MatrixError(400, 'M_UNKNOWN', 'Room already exists');
-    const hit = this.roomState.get(roomId, extremities);
-    if (hit) return { prev: [hit.extremity], before: { ids: hit.ids, group: hit.group }, state: hit.events };
     const prevRows = extremities.map((id) => this.storage.events.getEvent(id)!);
     const before = prevRows.length === 0 ? { ids: new Map<string, string>(), group: null } : this.stateAt.afterAll(roomId, prevRows);
     return {
       prev: prevRows.map((r) => ({ event_id: r.event_id, depth: r.depth, referenceHash: this.referenceHash(r) })),
       before,
       state: this.loader.stateEvents(before.ids),
+      extremities,
     };
   }
 
@@ -172,7 +204,7 @@ export class EventPersister {
    * After a local event is stored (inside its transaction): the room's state after it becomes
    * the cached current state, when it is both (it follows every extremity and has a state group).
    */
-  private rememberState({ ev, after, groupAfter }: Stored, state: StateMap<Pdu>): void {
+  private rememberState({ ev, after, groupAfter }: Stored, { state, referenceHash }: Authorised): void {
     const { pdu } = ev;
     if (after === null || groupAfter === null || ev.currentState !== after) {
       this.roomState.delete(pdu.room_id);
@@ -180,15 +212,15 @@ export class EventPersister {
     }
     if (pdu.state_key !== undefined) state.set(stateKey(pdu.type, pdu.state_key), pdu);
     this.roomState.set(pdu.room_id, {
-      extremity: { event_id: pdu.event_id, depth: pdu.depth, referenceHash: this.loader.referenceHash(pdu) },
+      extremity: { event_id: pdu.event_id, depth: pdu.depth, referenceHash },
       group: groupAfter, ids: after, events: state,
     });
   }
 
   private buildAuthorised(
     template: EventTemplate, now: number, check: LocalEventOptions['check'],
-  ): { pdu: Pdu; json: string; before: Before; state: StateMap<Pdu> } {
-    const { prev, before, state } = this.stateForLocal(template.room_id, template.type === 'm.room.create');
+  ): Authorised {
+    const { prev, before, state, extremities } = this.stateForLocal(template.room_id, template.type === 'm.room.create');
     const authEvents = authEventsFor(template, state);
     const eventId = makeEventId(this.serverName, now, this.counter++ % 1000, randomLetters(5));
     const built = buildEvent(template, {
@@ -198,18 +230,17 @@ export class EventPersister {
       prevEvents: prev,
       authEvents: authEvents.map((e) => ({ event_id: e.event_id, referenceHash: this.loader.referenceHash(e) })),
     });
-    let pdu: Pdu;
-    let json: string;
+    let signed;
     try {
-      pdu = hashAndSignEvent(built as unknown as Pdu, this.serverName, this.signingKey);
-      json = canonicalJson(pdu);
+      signed = signNewEvent(built, this.serverName, this.signingKey);
     } catch (e) {
       if (!(e instanceof CanonicalJsonError)) throw e;
       throw badJson(`Event content must be canonical JSON (integers only): ${e.message}`);
     }
+    const { pdu, json, referenceHash } = signed;
     assertAuthorised(pdu, json, state, this.authContext(pdu));
     check?.(pdu, state);
-    return { pdu, json, before, state };
+    return { pdu, json, referenceHash, before, state, extremities };
   }
 
   /**
@@ -248,7 +279,7 @@ export class EventPersister {
         // An outlier (e.g. from an auth chain) now joins the timeline.
         return this.promoteOutlier(existing, pdu, before, rejected, opts);
       }
-      return this.store(pdu, json, {
+      return this.store(pdu, json, computeReferenceHash(pdu), {
         stateSupplied: !!opts.stateBefore, before, outlier, backfilled: !!opts.backfilled, rejected, ageTs: opts.ageTs, hashMismatch: !!opts.hashMismatch,
       }).ev;
     });
@@ -257,10 +288,12 @@ export class EventPersister {
   }
 
   private store(
-    pdu: Pdu, json: string,
+    pdu: Pdu, json: string, referenceHash: string,
     o: {
       before: { ids: StateIds; group: number | null } | null; outlier: boolean; backfilled: boolean; rejected: string | null; ageTs: number;
       hashMismatch: boolean; stateSupplied?: boolean;
+      /** A new local event: the room's forward extremities it was built on (all its prev_events). */
+      localExtremities?: string[];
     },
   ): Stored {
     const { events, state } = this.storage;
@@ -274,20 +307,22 @@ export class EventPersister {
     }
     const streamOrdering = o.outlier ? null : o.backfilled ? events.allocateBackfillOrdering() : events.allocateStreamOrdering();
     const prevIds = pdu.prev_events.map((p) => p[0]);
+    this.loader.rememberReferenceHash(pdu.event_id, referenceHash);
     events.insertEvent(
       {
         event_id: pdu.event_id, stream_ordering: streamOrdering, room_id: roomId, type: pdu.type,
         state_key: pdu.state_key ?? null, sender: pdu.sender, depth: pdu.depth, origin_server_ts: pdu.origin_server_ts,
         received_ts: this.clock(), age_ts: o.ageTs, json, outlier: o.outlier ? 1 : 0, rejected_reason: o.rejected,
         hash_mismatch: o.hashMismatch ? 1 : 0, state_group_before: o.before?.group ?? null, state_group: groupAfter,
+        reference_hash: referenceHash,
       },
       prevIds,
       pdu.auth_events.map((a) => a[0]),
     );
-    this.applyRedactions(pdu, o.rejected);
+    this.applyRedactions(pdu, o.rejected, o.localExtremities !== undefined);
     let current: StateIds | null = null;
     if (inTimeline && !o.backfilled) {
-      current = this.advanceRoom(pdu, prevIds, after, !!o.stateSupplied);
+      current = this.advanceRoom(pdu, prevIds, after, !!o.stateSupplied, o.localExtremities);
     } else if (o.backfilled) {
       events.removeBackwardExtremity(pdu.event_id);
       for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
@@ -322,13 +357,16 @@ export class EventPersister {
   }
 
   /** Moves the room's forward extremities and current state past a new timeline event. */
-  private advanceRoom(pdu: Pdu, prevIds: string[], after: StateIds | null, stateSupplied = false): StateIds {
+  private advanceRoom(pdu: Pdu, prevIds: string[], after: StateIds | null, stateSupplied = false, localExtremities?: string[]): StateIds {
     const { events, state } = this.storage;
     const roomId = pdu.room_id;
-    const before = events.forwardExtremities(roomId);
-    events.updateForwardExtremities(roomId, pdu.event_id, prevIds);
-    events.removeBackwardExtremity(pdu.event_id);
-    for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
+    const before = localExtremities ?? events.forwardExtremities(roomId);
+    events.updateForwardExtremities(roomId, pdu.event_id, prevIds, localExtremities !== undefined);
+    // A new local event follows events we hold and was never anyone's prev_event.
+    if (!localExtremities) {
+      events.removeBackwardExtremity(pdu.event_id);
+      for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
+    }
     const membership = (id: string) => ((this.loader.pdu(id)?.content as JsonObject | undefined)?.membership as string) ?? null;
     // The usual case: the event follows every extremity, so current state = state after it, and
     // only its own key can have changed.
@@ -362,13 +400,15 @@ export class EventPersister {
     }
   }
 
-  private applyRedactions(pdu: Pdu, rejected: string | null): void {
+  private applyRedactions(pdu: Pdu, rejected: string | null, isNew: boolean): void {
     const { events } = this.storage;
     if (!rejected && pdu.type === 'm.room.redaction' && typeof pdu.redacts === 'string') {
       const target = this.loader.pdu(pdu.redacts);
       if (!target || this.redactionApplies(pdu, target)) events.recordRedaction(pdu.event_id, pdu.redacts);
     }
     // A redaction may have arrived before the event it targets: only now can it be checked fully.
+    // (Not for an event just made here: no one can have named its id yet.)
+    if (isNew) return;
     for (const id of events.redactionsOf(pdu.event_id)) {
       const redaction = this.loader.pdu(id);
       if (redaction && this.redactionApplies(redaction, pdu)) {
@@ -393,7 +433,7 @@ export class EventPersister {
   }
 
   private referenceHash(row: EventRow): string {
-    return this.loader.referenceHash(this.loader.fromRow(row));
+    return row.reference_hash ?? this.loader.referenceHash(this.loader.fromRow(row));
   }
 
   private persistedFromRow(row: EventRow): PersistedEvent {

@@ -92,7 +92,7 @@ export class RoomService {
     if (typeof body.name === 'string') add('m.room.name', { name: body.name });
     if (typeof body.topic === 'string') add('m.room.topic', { topic: body.topic });
     if (alias) add('m.room.aliases', { aliases: [alias] }, this.serverName);
-    this.persister.createLocalEvents(events, () => {
+    await this.persister.createLocalEvents(events, () => {
       this.storage.rooms.createRoom(roomId, creator, visibility === 'public', this.clock());
       // The alias exists from the first event on, as in Synapse: services watching the alias
       // namespace see the room from its creation on.
@@ -167,7 +167,7 @@ export class RoomService {
       }
       if (!local) throw notFound('Unknown room');
     }
-    this.persister.createLocalEvent({
+    await this.persister.createLocalEvent({
       type: 'm.room.member', room_id, sender: requester.userId, state_key: requester.userId,
       content: this.joinContent(requester.userId),
     });
@@ -187,7 +187,7 @@ export class RoomService {
     if (action === 'unban' && current !== 'ban') return;
     const content: JsonObject = { membership };
     if (reason !== undefined && action !== 'leave') content.reason = reason;
-    const ev = this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: requester.userId, state_key: target, content });
+    const ev = await this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: requester.userId, state_key: target, content });
     const rejectingRemoteInvite = current === 'invite' && target === requester.userId &&
       !this.storage.state.joinedServers(roomId).includes(this.serverName);
     // Rejecting an invite from another server answers once that server has the leave, as
@@ -202,12 +202,12 @@ export class RoomService {
       await this.remote.inviteRemoteUser(roomId, requester.userId, target);
       return;
     }
-    this.persister.createLocalEvent({
+    await this.persister.createLocalEvent({
       type: 'm.room.member', room_id: roomId, sender: requester.userId, state_key: target, content: { membership: 'invite' },
     });
   }
 
-  sendEvent(requester: Requester, roomId: string, type: string, content: unknown, txn?: { txnId: string; path: string }): { event_id: string } {
+  async sendEvent(requester: Requester, roomId: string, type: string, content: unknown, txn?: { txnId: string; path: string }): Promise<{ event_id: string }> {
     if (txn) {
       const previous = this.storage.clientTxns.get(requester.tokenHash, txn.path, txn.txnId);
       if (previous) return previous as { event_id: string };
@@ -217,7 +217,7 @@ export class RoomService {
       throw badJson("m.room.message needs string 'msgtype' and 'body'");
     }
     this.requireRoom(roomId);
-    const ev = this.persister.createLocalEvent(
+    const ev = await this.persister.createLocalEvent(
       { type, room_id: roomId, sender: requester.userId, content: body },
       { txn: txn && { tokenHash: requester.tokenHash, path: txn.path, txnId: txn.txnId } },
     );
@@ -248,18 +248,18 @@ export class RoomService {
         return { event_id: current.event_id };
       }
     }
-    const ev = this.persister.createLocalEvent({ type, room_id: roomId, sender: requester.userId, content: body, state_key: stateKeyValue });
+    const ev = await this.persister.createLocalEvent({ type, room_id: roomId, sender: requester.userId, content: body, state_key: stateKeyValue });
     return { event_id: ev.pdu.event_id };
   }
 
-  redact(requester: Requester, roomId: string, eventId: string, content: unknown, txn?: { txnId: string; path: string }): { event_id: string } {
+  async redact(requester: Requester, roomId: string, eventId: string, content: unknown, txn?: { txnId: string; path: string }): Promise<{ event_id: string }> {
     if (txn) {
       const previous = this.storage.clientTxns.get(requester.tokenHash, txn.path, txn.txnId);
       if (previous) return previous as { event_id: string };
     }
     const body = content === undefined ? {} : asContent(content);
     this.requireRoom(roomId);
-    const ev = this.persister.createLocalEvent(
+    const ev = await this.persister.createLocalEvent(
       { type: 'm.room.redaction', room_id: roomId, sender: requester.userId, content: body, redacts: eventId },
       {
         txn: txn && { tokenHash: requester.tokenHash, path: txn.path, txnId: txn.txnId },
@@ -307,8 +307,8 @@ export class RoomService {
   }
 
   /** Re-sends the user's join with their current profile (after a displayname/avatar change). */
-  announceProfile(userId: string, roomId: string): void {
-    this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: this.joinContent(userId) });
+  async announceProfile(userId: string, roomId: string): Promise<void> {
+    await this.persister.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: this.joinContent(userId) });
   }
 
   /** Content of a join: the user's profile, as Synapse filled it in for local joins. */

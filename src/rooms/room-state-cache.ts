@@ -22,25 +22,20 @@ export const ROOM_STATE_CACHE_ROOMS = 256;
 /**
  * Per-room current state for the local send path, so a send does not reload and parse every
  * state event of the room. Bounded LRU over rooms; nothing is persisted (rebuilt lazily from
- * SQLite). An entry is used only while the room's forward extremities in SQLite are exactly its
- * one extremity, so any write the cache did not follow (federation, a rolled-back transaction)
- * makes it miss instead of serving stale state. An entry holds the room's state ids (shared with
- * the state-group cache) and parsed events only while the write path has just set them, so a
- * 10,000-member room costs a few kilobytes here, not its 10,000 parsed member events.
+ * SQLite). Only the write path (persist.ts) moves forward extremities, and it drops a room's
+ * entry on every write the cache does not follow (federation, a rolled-back transaction), so an
+ * entry present is the room's current state: a send needs no query to check it.
+ * An entry holds the room's state ids (shared with the state-group cache) and parsed events only
+ * while the write path has just set them, so a 10,000-member room costs a few kilobytes here.
  */
 export class RoomStateCache {
   private readonly rooms = new Map<string, RoomStateEntry>();
 
   constructor(private readonly maxRooms = ROOM_STATE_CACHE_ROOMS) {}
 
-  /** The entry, when `extremities` (the room's current ones, from SQLite) are exactly its own. */
-  get(roomId: string, extremities: readonly string[]): RoomStateEntry | undefined {
+  get(roomId: string): RoomStateEntry | undefined {
     const hit = this.rooms.get(roomId);
     if (!hit) return undefined;
-    if (extremities.length !== 1 || extremities[0] !== hit.extremity.event_id) {
-      this.rooms.delete(roomId);
-      return undefined;
-    }
     this.rooms.delete(roomId);
     this.rooms.set(roomId, hit);
     return hit;

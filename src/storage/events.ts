@@ -18,13 +18,17 @@ export interface EventRow {
   hash_mismatch: number;
   state_group_before: number | null;
   state_group: number | null;
+  /** NULL for rows stored before migration 0021 until first used. */
+  reference_hash: string | null;
 }
 
-export type NewEventRow = Omit<EventRow, 'redacted_by'> & { redacted_by?: string | null };
+export type NewEventRow = Omit<EventRow, 'redacted_by' | 'reference_hash'> & { redacted_by?: string | null; reference_hash?: string | null };
 
 export class EventsStore {
   private readonly insert;
   private readonly select;
+  private readonly selectRefHash;
+  private readonly updateRefHash;
   private readonly insertEdge;
   private readonly insertAuth;
   private readonly selectPrevIds;
@@ -59,9 +63,11 @@ export class EventsStore {
   constructor(db: Db) {
     this.insert = db.prepare(`INSERT INTO events (event_id, stream_ordering, room_id, type, state_key, sender, depth,
       origin_server_ts, received_ts, age_ts, json, outlier, rejected_reason, redacted_by, hash_mismatch,
-      state_group_before, state_group) VALUES (@event_id, @stream_ordering, @room_id, @type, @state_key, @sender,
+      state_group_before, state_group, reference_hash) VALUES (@event_id, @stream_ordering, @room_id, @type, @state_key, @sender,
       @depth, @origin_server_ts, @received_ts, @age_ts, @json, @outlier, @rejected_reason, @redacted_by,
-      @hash_mismatch, @state_group_before, @state_group)`);
+      @hash_mismatch, @state_group_before, @state_group, @reference_hash)`);
+    this.selectRefHash = db.prepare('SELECT reference_hash FROM events WHERE event_id = ?');
+    this.updateRefHash = db.prepare('UPDATE events SET reference_hash = ? WHERE event_id = ? AND reference_hash IS NULL');
     this.select = db.prepare('SELECT * FROM events WHERE event_id = ?');
     this.insertEdge = db.prepare('INSERT OR IGNORE INTO event_edges (event_id, prev_event_id, room_id) VALUES (?, ?, ?)');
     this.insertAuth = db.prepare('INSERT OR IGNORE INTO event_auth (event_id, auth_event_id) VALUES (?, ?)');
@@ -129,7 +135,7 @@ export class EventsStore {
   }
 
   insertEvent(row: NewEventRow, prevEventIds: string[], authEventIds: string[]): void {
-    this.insert.run({ redacted_by: null, ...row });
+    this.insert.run({ redacted_by: null, reference_hash: null, ...row });
     for (const p of prevEventIds) this.insertEdge.run(row.event_id, p, row.room_id);
     for (const a of authEventIds) this.insertAuth.run(row.event_id, a);
   }
@@ -141,6 +147,16 @@ export class EventsStore {
 
   getEvent(eventId: string): EventRow | undefined {
     return this.select.get(eventId) as EventRow | undefined;
+  }
+
+  /** The stored reference hash: undefined for an unknown event, null when not computed yet. */
+  referenceHash(eventId: string): string | null | undefined {
+    return (this.selectRefHash.get(eventId) as { reference_hash: string | null } | undefined)?.reference_hash;
+  }
+
+  /** Fills in the reference hash of a row stored before it was kept. */
+  setReferenceHash(eventId: string, hash: string): void {
+    this.updateRefHash.run(hash, eventId);
   }
 
   hasEvent(eventId: string): boolean {
@@ -163,11 +179,14 @@ export class EventsStore {
     return (this.selectExtremities.all(roomId) as { event_id: string }[]).map((r) => r.event_id);
   }
 
-  /** The new event replaces its prev_events as a forward extremity. */
-  updateForwardExtremities(roomId: string, eventId: string, prevEventIds: string[]): void {
+  /**
+   * The new event replaces its prev_events as a forward extremity. `isNew`: an event just made
+   * here, which nothing can cite yet (no need to look for children).
+   */
+  updateForwardExtremities(roomId: string, eventId: string, prevEventIds: string[], isNew = false): void {
     for (const p of prevEventIds) this.deleteExtremity.run(roomId, p);
     // An event that arrives after one of its children (late, via get_missing_events) is not a leaf.
-    if (!this.hasChildren(eventId)) this.insertExtremity.run(roomId, eventId);
+    if (isNew || !this.hasChildren(eventId)) this.insertExtremity.run(roomId, eventId);
   }
 
   addBackwardExtremity(roomId: string, eventId: string): void {
