@@ -42,7 +42,7 @@ try {
     const { room_id } = await hs.rooms.createRoom(alice, { visibility: 'private', name: `room ${r}` });
     await hs.rooms.membership(alice, room_id, 'invite', bob.userId);
     await hs.rooms.join(bob, room_id);
-    for (let m = 0; m < MESSAGES; m++) hs.rooms.sendEvent(m % 2 ? bob : alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `message ${m} in room ${r}` });
+    for (let m = 0; m < MESSAGES; m++) await hs.rooms.sendEvent(m % 2 ? bob : alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `message ${m} in room ${r}` });
   }
   const token = hs.accounts.newSession(alice.userId).access_token;
   const url = `${server.url}/_matrix/client/api/v1/initialSync?limit=10&access_token=${token}`;
