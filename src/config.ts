@@ -5,7 +5,7 @@ import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import { configSchema } from './config-schema.js';
 
-export interface HomeserverConfig {
+export interface ServerConfig {
   configPath: string;
   serverName: string;
   bindAddress: string;
@@ -73,7 +73,7 @@ const ajv = new Ajv({ allErrors: false, strict: false });
 const validate = ajv.compile(configSchema);
 
 /** Reads and validates homeserver.yaml; every problem is one line naming the key and the file. */
-export function loadConfig(configPath: string): HomeserverConfig {
+export function loadConfig(configPath: string): ServerConfig {
   const path = resolve(configPath);
   return configFromObject(readYamlFile(path, 'config'), path);
 }
@@ -109,7 +109,7 @@ export function readYamlFile(path: string, what: string): unknown {
  * Validates an already parsed config (from a file, or built in code by the test kit).
  * `path` names it in errors; relative paths are resolved against its folder.
  */
-export function configFromObject(raw: unknown, path: string): HomeserverConfig {
+export function configFromObject(raw: unknown, path: string): ServerConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${path}: the config must be a YAML mapping of keys to values`);
   }
@@ -133,7 +133,7 @@ type RawConfig = Record<string, any>;
 /** SQLite's in-memory database: kept as is, never turned into a file named ":memory:". */
 export const MEMORY = ':memory:';
 
-function resolveConfig(raw: RawConfig, path: string): HomeserverConfig {
+function resolveConfig(raw: RawConfig, path: string): ServerConfig {
   const base = dirname(path);
   const rel = (p: string) => (isAbsolute(p) || p === MEMORY ? p : resolve(base, p));
   const serverName: string = raw.server_name;

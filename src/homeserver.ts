@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { createLogger } from './logging.js';
-import type { HomeserverConfig } from './config.js';
+import type { ServerConfig } from './config.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { parseSigningKeyFile, formatSigningKeyFile, type SigningKey } from './crypto/index.js';
 import { newSigningKey } from './random.js';
@@ -98,7 +98,7 @@ export class Homeserver {
   readonly clientIps: ClientIps;
 
   constructor(
-    readonly config: HomeserverConfig,
+    readonly config: ServerConfig,
     readonly storage: Storage,
     readonly signingKey: SigningKey,
     readonly log: Logger,
@@ -266,13 +266,13 @@ export function loadOrCreateSigningKey(path: string, log: Logger): SigningKey {
   return keys[0];
 }
 
-export function openHomeserver(config: HomeserverConfig, opts: HomeserverOptions = {}): Homeserver {
+export function openHomeserver(config: ServerConfig, opts: HomeserverOptions = {}): Homeserver {
   const log = opts.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   return openHomeserverWith(config, loadOrCreateSigningKey(config.signingKeyPath, log), { ...opts, logger: log });
 }
 
 /** With a signing key already in hand (the test kit's lives in memory only). */
-export function openHomeserverWith(config: HomeserverConfig, key: SigningKey, opts: HomeserverOptions = {}): Homeserver {
+export function openHomeserverWith(config: ServerConfig, key: SigningKey, opts: HomeserverOptions = {}): Homeserver {
   const log = opts.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   const storage = openStorage(config.databasePath);
   try {

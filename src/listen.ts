@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import type { HomeserverConfig } from './config.js';
+import type { ServerConfig } from './config.js';
 import { startMetricsListener, type Metrics } from './metrics.js';
 
 export interface Listeners {
@@ -17,7 +17,7 @@ export type ListenerStarter = (app: FastifyInstance) => Promise<{ url: string; c
 
 /** What listening needs: the addresses, the metrics, and the extra listeners the composition root made. */
 export interface ListenDeps {
-  config: Pick<HomeserverConfig, 'bindAddress' | 'port' | 'metricsEnabled' | 'metricsPort' | 'metricsBindAddress'>;
+  config: Pick<ServerConfig, 'bindAddress' | 'port' | 'metricsEnabled' | 'metricsPort' | 'metricsBindAddress'>;
   metrics: Metrics;
   extraListeners: readonly ListenerStarter[];
 }

@@ -1,6 +1,6 @@
 // Building accounts/: registration and login, the authenticator, the send rate limiter,
 // registration flows, profiles and push rules. Each takes its collaborators at construction.
-import type { HomeserverConfig } from '../config.js';
+import type { ServerConfig } from '../config.js';
 import type { Storage } from '../storage/index.js';
 import { AccountService } from './account-service.js';
 import { Authenticator, type AppServiceTokens, type Requester } from './auth.js';
@@ -11,7 +11,7 @@ import { PasswordHasher } from './passwords.js';
 import type { UserNamespaces } from './ports.js';
 
 export interface AccountsDeps {
-  config: HomeserverConfig;
+  config: ServerConfig;
   storage: Storage;
   clock: () => number;
   /** Application-service namespaces: exclusivity and lazy user queries (a policy: required). */
@@ -38,7 +38,7 @@ export function buildAccounts({ config, storage, clock, namespaces, tokens }: Ac
 }
 
 /** v1 registration types and the v2_alpha flows; application services register through `appservices`. */
-export function buildRegistration(config: HomeserverConfig, accounts: AccountService, clock: () => number, appservices: AppserviceRegistrar): RegistrationFlows {
+export function buildRegistration(config: ServerConfig, accounts: AccountService, clock: () => number, appservices: AppserviceRegistrar): RegistrationFlows {
   return new RegistrationFlows(accounts, clock, appservices,
     config.recaptcha ? new RecaptchaVerifier(config.recaptcha) : noCaptcha, config.recaptcha?.required ?? false);
 }

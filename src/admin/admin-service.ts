@@ -1,6 +1,6 @@
 // Operators' read-only views: who is connected as a user (whois, Synapse 2015's shape), and the
 // state of every outbound queue: application services and federation destinations.
-import type { HomeserverConfig } from '../config.js';
+import type { ServerConfig } from '../config.js';
 import type { Storage } from '../storage/index.js';
 import type { DeliveryAttemptRow, DeliveryQueue, DestinationStatusRow } from '../storage/admin.js';
 import type { Requester } from '../accounts/auth.js';
@@ -17,7 +17,7 @@ export interface AppServiceDirectory {
 
 export interface AdminDeps {
   storage: Storage;
-  config: HomeserverConfig;
+  config: ServerConfig;
   appservices: AppServiceDirectory;
   clock: () => number;
 }

@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Storage } from '../storage/index.js';
-import { ConfigError, type HomeserverConfig } from '../config.js';
+import { ConfigError, type ServerConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { Requester } from '../accounts/auth.js';
 import type { AccountService, Session } from '../accounts/account-service.js';
@@ -76,7 +76,7 @@ export class AppServiceRegistrar implements AppserviceRegistrar {
 export interface AppServicesDeps {
   storage: Storage;
   serverName: string;
-  config: Pick<HomeserverConfig, 'appservice'>;
+  config: Pick<ServerConfig, 'appservice'>;
   log: Logger;
   clock: () => number;
   metrics: Metrics;

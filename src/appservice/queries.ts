@@ -3,14 +3,14 @@
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { Storage } from '../storage/index.js';
-import type { HomeserverConfig } from '../config.js';
+import type { ServerConfig } from '../config.js';
 import type { AppServiceRegistry } from './registry.js';
 import type { AppService } from './registration.js';
 
 export class AppServiceQueries {
   constructor(
     private readonly storage: Storage,
-    private readonly config: Pick<HomeserverConfig, 'appservice'>,
+    private readonly config: Pick<ServerConfig, 'appservice'>,
     private readonly log: Logger,
     private readonly registry: AppServiceRegistry,
   ) {}

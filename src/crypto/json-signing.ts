@@ -1,7 +1,7 @@
 // Signing and verifying arbitrary JSON objects (events-and-crypto.md §7.1-7.2).
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { canonicalJsonBytes } from './canonical-json.js';
-import { signBytes, verifyBytes } from './ed25519.js';
+import { signBytes, verifyBytes, type PublicKey } from './ed25519.js';
 import type { SigningKey } from './signing-key.js';
 
 type Signatures = Record<string, Record<string, string>>;
@@ -27,7 +27,7 @@ export function verifyJsonSignature(
   obj: object,
   signingName: string,
   keyId: string,
-  publicKey: Uint8Array | string,
+  publicKey: PublicKey,
 ): boolean {
   try {
     const sigB64 = signaturesOf(obj)?.[signingName]?.[keyId];

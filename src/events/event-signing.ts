@@ -1,6 +1,7 @@
 // Event hashing and signing (events-and-crypto.md §7.3). The signature covers only the
 // pruned form (plus the content hash), which is why a redacted event still verifies.
 import { signJson, verifyJsonSignature } from '../crypto/json-signing.js';
+import type { PublicKey } from '../crypto/ed25519.js';
 import type { SigningKey } from '../crypto/signing-key.js';
 import { computeContentHash } from './hashing.js';
 import { pruneEvent } from './redaction.js';
@@ -23,7 +24,7 @@ export function verifyEventSignature(
   event: JsonObject,
   serverName: string,
   keyId: string,
-  publicKey: Uint8Array | string,
+  publicKey: PublicKey,
 ): boolean {
   try {
     return verifyJsonSignature(signableForm(event), serverName, keyId, publicKey);

@@ -3,6 +3,7 @@
 // from a VerifyKeys the caller resolved first (federation/pdu-check.ts fetches them with its
 // Keyring, between precheckPdu and verifyPdu). The JSON we keep is the text as received minus
 // `unsigned`, or the pruned form when the content hash does not match.
+import type { PublicKey } from '../crypto/ed25519.js';
 import { canonicalJson, findNonIntegerNumber, setTopLevelMember, signatureKeyIds } from '../crypto/index.js';
 import { checkContentHash, computeContentHash } from './hashing.js';
 import { isValidDepth, MAX_DEPTH } from './builder.js';
@@ -12,9 +13,9 @@ import { verifyEventSignature } from './event-signing.js';
 import { redactedForm } from './redaction.js';
 import { eventSender, isJsonObject, type JsonObject, type Pdu } from './types.js';
 
-/** Public keys the caller already holds: raw bytes or unpadded base64, or null when unknown. */
+/** Public keys the caller already holds: raw bytes, unpadded base64 or a KeyObject; null when unknown. */
 export interface VerifyKeys {
-  key(server: string, keyId: string): Uint8Array | string | null;
+  key(server: string, keyId: string): PublicKey | null;
 }
 
 export interface CheckedPdu {

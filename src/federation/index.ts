@@ -6,7 +6,7 @@
 //   serving:  what answers other servers: transactions (EDUs to the sync services), the graph
 //             read API, queries (which resolve our aliases through the room service), TLS.
 import type { Logger } from 'pino';
-import type { HomeserverConfig } from '../config.js';
+import type { ServerConfig } from '../config.js';
 import type { Storage } from '../storage/index.js';
 import type { Metrics } from '../metrics.js';
 import type { SigningKey } from '../crypto/index.js';
@@ -38,7 +38,7 @@ export type { RemoteEduSink } from './edus.js';
 const AWAIT_DELIVERY_MS = 5000;
 
 export interface FederationOutboundDeps {
-  config: HomeserverConfig;
+  config: ServerConfig;
   storage: Storage;
   serverName: string;
   signingKey: SigningKey;
@@ -119,7 +119,7 @@ export class FederationRemote {
 }
 
 export interface FederationServingDeps {
-  config: HomeserverConfig;
+  config: ServerConfig;
   storage: Storage;
   serverName: string;
   clock: () => number;

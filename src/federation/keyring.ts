@@ -1,6 +1,8 @@
 // Remote server keys (federation-v1.md §9): fetched on demand from the server itself, cached in
 // the database with valid_until_ts, refetched when an unknown key id appears. Concurrent lookups
 // for one server share a single fetch.
+import type { KeyObject } from 'node:crypto';
+import { VerifyKeyCache } from '../crypto/ed25519.js';
 import type { Logger } from 'pino';
 import type { Storage } from '../storage/index.js';
 import type { ServerKeyRow } from '../storage/server-keys.js';
@@ -23,6 +25,9 @@ export class Keyring {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly lastAttempt = new Map<string, number>();
 
+  /** KeyObjects of the verify keys in use: building one costs more than a verify. */
+  private readonly keyObjects = new VerifyKeyCache();
+
   constructor(
     private readonly storage: Storage,
     private readonly client: FederationClient,
@@ -32,10 +37,10 @@ export class Keyring {
     private readonly log: Logger,
   ) {}
 
-  /** Public keys (base64) of `server` for the wanted key ids we know or could fetch. */
-  async keysFor(server: string, keyIds: string[]): Promise<Map<string, string>> {
+  /** Public keys of `server` for the wanted key ids we know or could fetch (malformed ones left out). */
+  async keysFor(server: string, keyIds: string[]): Promise<Map<string, KeyObject>> {
     if (server === this.serverName) {
-      return new Map(keyIds.includes(this.ownKey.keyId) ? [[this.ownKey.keyId, this.ownKey.publicKeyBase64]] : []);
+      return new Map(keyIds.includes(this.ownKey.keyId) ? [[this.ownKey.keyId, this.keyObjects.get(this.ownKey.publicKeyBase64)]] : []);
     }
     let known = this.known(server);
     const missing = keyIds.some((id) => !known.has(id));
@@ -56,10 +61,15 @@ export class Keyring {
         known = this.known(server);
       }
     }
-    const out = new Map<string, string>();
+    const out = new Map<string, KeyObject>();
     for (const id of keyIds) {
       const row = known.get(id);
-      if (row) out.set(id, row.verify_key);
+      if (!row) continue;
+      try {
+        out.set(id, this.keyObjects.get(row.verify_key));
+      } catch {
+        // A stored key that is not 32 bytes verifies nothing.
+      }
     }
     return out;
   }

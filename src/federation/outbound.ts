@@ -5,14 +5,14 @@ import type { AfterCommitListener, InTransactionListener, PersistedEvent } from 
 import { isValidServerName, serverOf, type Pdu } from '../events/index.js';
 import type { FederationClient } from './client.js';
 import type { Logger } from 'pino';
-import type { HomeserverConfig } from '../config.js';
+import type { ServerConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { EventGraph } from './event-graph.js';
 import { DestinationSender } from './destination-sender.js';
 
 export interface OutboundContext {
   storage: Storage;
-  config: Pick<HomeserverConfig, 'federation'>;
+  config: Pick<ServerConfig, 'federation'>;
   log: Logger;
   clock: () => number;
   metrics: Metrics;

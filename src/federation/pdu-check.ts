@@ -1,5 +1,6 @@
 // The federation side of the PDU checks (events/pdu-check.ts holds the rules): the keys a PDU
 // needs are resolved with our Keyring (cached, or fetched from their server), then checked purely.
+import type { KeyObject } from 'node:crypto';
 import {
   checkUnsignedJoin, keysWanted, pduShapeError, precheckPdu, PduRejected, verifyPdu, type CheckedPdu, type VerifyKeys, type Pdu,
 } from '../events/index.js';
@@ -9,7 +10,7 @@ export { checkUnsignedJoin, pduShapeError, PduRejected, type CheckedPdu };
 
 /** The public keys a PDU's signatures need, as the keyring knows them (or can fetch them). */
 async function resolveKeys(pdu: Pdu, keyring: Keyring): Promise<VerifyKeys> {
-  const known = new Map<string, Map<string, string>>();
+  const known = new Map<string, Map<string, KeyObject>>();
   for (const [server, keyIds] of keysWanted(pdu)) {
     if (keyIds.length > 0) known.set(server, await keyring.keysFor(server, keyIds));
   }

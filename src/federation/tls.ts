@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { HomeserverConfig } from '../config.js';
+import type { ServerConfig } from '../config.js';
 import { sha256Base64 } from '../crypto/index.js';
 import { splitServerName } from './peers.js';
 
@@ -22,7 +22,7 @@ export interface TlsMaterial {
 }
 
 /** Reads the configured certificate, generating a self-signed one with openssl if there is none. */
-export function loadOrCreateCertificate(config: HomeserverConfig, log: Logger): TlsMaterial {
+export function loadOrCreateCertificate(config: ServerConfig, log: Logger): TlsMaterial {
   const { tlsCertificatePath: certPath, tlsPrivateKeyPath: keyPath } = config.federation;
   if (!existsSync(certPath) || !existsSync(keyPath)) {
     const host = splitServerName(config.serverName).host.replace(/^\[|\]$/g, '');
@@ -49,7 +49,7 @@ export function loadOrCreateCertificate(config: HomeserverConfig, log: Logger): 
 }
 
 /** An extra listener (src/listen.ts) serving the app's routes over TLS on federation.port. */
-export function tlsListener(tls: TlsMaterial, config: Pick<HomeserverConfig, 'federation' | 'bindAddress'>) {
+export function tlsListener(tls: TlsMaterial, config: Pick<ServerConfig, 'federation' | 'bindAddress'>) {
   return async (app: FastifyInstance): Promise<{ url: string; close: () => Promise<void> } | null> => {
     const port = config.federation.port;
     if (port === null || !config.federation.tls || !config.federation.enabled) return null;

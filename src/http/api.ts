@@ -2,7 +2,7 @@
 // that reaches for `storage` or `persister` does not compile. The composition root's object
 // satisfies it structurally (buildApp(hs)).
 import type { Logger } from 'pino';
-import type { HomeserverConfig } from '../config.js';
+import type { ServerConfig } from '../config.js';
 import type { Authenticator } from '../accounts/auth.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { RegistrationFlows } from '../accounts/registration-flows.js';
@@ -29,7 +29,7 @@ import type { Metrics } from '../metrics.js';
 export type FederationApi = Pick<Federation, 'keyring' | 'outbound' | 'transactions' | 'server' | 'joins' | 'invites' | 'queries'>;
 
 export interface Api {
-  readonly config: HomeserverConfig;
+  readonly config: ServerConfig;
   readonly serverName: string;
   readonly log: Logger;
   readonly clock: () => number;

@@ -31,7 +31,7 @@ export const PAGE_HTML = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Homeserver inspector</title>
+<title>Inspector — Matrix homeserver</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/_inspector/inspector.css">
 <script defer src="/_inspector/app.js"></script>

@@ -1,6 +1,6 @@
 // Media wiring: the repository of one homeserver, with remote media when federation is on.
 import type { Logger } from 'pino';
-import type { HomeserverConfig } from '../config.js';
+import type { ServerConfig } from '../config.js';
 import type { Storage } from '../storage/index.js';
 import type { SigningKey } from '../crypto/index.js';
 import type { PeerHealth } from '../federation/peers.js';
@@ -11,7 +11,7 @@ import { RemoteMedia } from './remote-media.js';
 export { MediaRepository, type MediaFile } from './media-repository.js';
 
 export interface MediaDeps {
-  config: HomeserverConfig;
+  config: ServerConfig;
   storage: Storage;
   serverName: string;
   signingKey: SigningKey;

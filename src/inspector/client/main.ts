@@ -42,7 +42,7 @@ function loginForm(message?: string): HTMLElement {
   const password = h('input', { type: 'password', name: 'password', id: 'login-password', placeholder: 'password', autocomplete: 'current-password' });
   const error = h('div', { class: 'error', id: 'login-error' }, message ?? '');
   const form = h('form', { class: 'login', id: 'login-form' },
-    h('h2', {}, 'Homeserver inspector'),
+    h('h2', {}, 'Inspector'),
     h('p', { class: 'muted' }, 'Log in as a server admin.'), user, password,
     h('button', { class: 'action', type: 'submit', id: 'login-submit' }, 'Log in'), error);
   form.addEventListener('submit', (ev) => {
