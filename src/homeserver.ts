@@ -70,8 +70,8 @@ export class Homeserver {
   readonly appservices: AppServices;
   /** HTTP pushers: notifications to push gateways. */
   readonly pushers: PusherService;
-  /** The admin inspector's service and live feed. */
-  readonly inspector: Inspector;
+  /** The admin inspector's service and live feed (null when the config disables it). */
+  readonly inspector: Inspector | null;
   readonly persister: EventPersister;
   readonly rooms: RoomService;
   readonly directory: DirectoryService;
@@ -141,7 +141,7 @@ export class Homeserver {
     const typing = new TypingService(storage, serverName, notifier, edus);
     const receipts = new ReceiptService(storage, clock, notifier, edus);
     this.pushers = new PusherService(storage, loader, clock, log, events, this.pushRules);
-    this.inspector = buildInspector({ storage, config, appservices: registry, clock });
+    const inspector = (this.inspector = config.inspector.enabled ? buildInspector({ storage, config, appservices: registry, clock }) : null);
 
     // The single write path, with every listener it will ever call.
     this.persister = new EventPersister(storage, serverName, signingKey, clock, loader, {
@@ -157,7 +157,7 @@ export class Homeserver {
         presenceOnJoin(presence),
         this.appservices.afterCommit,
         this.pushers.afterCommit,
-        ...(config.inspector.enabled ? [this.inspector.live.afterCommit] : []),
+        ...(inspector ? [inspector.live.afterCommit] : []),
       ],
     });
 
@@ -200,7 +200,7 @@ export class Homeserver {
 
     this.shutdown = [
       { name: 'media', close: media.close },
-      { name: 'inspector', close: () => this.inspector.live.stop() },
+      ...(inspector ? [{ name: 'inspector', close: () => inspector.live.stop() }] : []),
       { name: 'pushers', close: () => this.pushers.close() },
       { name: 'sync', close: () => this.sync.close() }, // typing timeouts, the presence sweeper
       { name: 'appservices', close: () => this.appservices.stop() },
