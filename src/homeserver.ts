@@ -151,8 +151,9 @@ export class Homeserver {
         this.appservices.inTransaction,
       ],
       afterCommit: [
-        wakeReaders(storage, metrics, notifier, serverName),
+        // Guests leave a room that stops allowing them before its readers are woken by the change.
         guestKicker(storage, serverName, (err) => log.warn({ err }, 'could not remove a guest from a room')),
+        wakeReaders(storage, metrics, notifier, serverName),
         ...(fedOut ? [fedOut.outbound.afterCommit] : []),
         presenceOnJoin(presence),
         this.appservices.afterCommit,

@@ -13,17 +13,10 @@ export function guestKicker(storage: Storage, serverName: string, onError: (err:
     if (guestsCanJoin(storage, contentOf, roomId)) return;
     const guests = storage.state.membersWith(roomId, 'join').filter((u) => u.endsWith(`:${serverName}`) && storage.users.getUser(u)?.is_guest === 1);
     if (guests.length === 0) return;
-    // After the current commit: a new event must not be persisted from inside another's hooks.
-    setImmediate(() => {
-      for (const u of guests) {
-        try {
-          if (storage.state.membershipOf(roomId, u) === 'join') {
-            writer.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: u, state_key: u, content: { membership: 'leave' } }).catch(onError);
-          }
-        } catch (err) {
-          onError(err);
-        }
-      }
-    });
+    // Queued on the room's write queue now (it commits after the current write), so the leave
+    // is on its way before anyone is woken by the change, as Synapse kicked before answering.
+    for (const u of guests) {
+      writer.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: u, state_key: u, content: { membership: 'leave' } }).catch(onError);
+    }
   };
 }
