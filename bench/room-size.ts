@@ -9,7 +9,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import pino from 'pino';
 import { openHomeserver } from '../src/homeserver.js';
-import { loadConfig, writeDefaultConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
+import { writeDefaultConfig } from '../src/config-template.js';
 import type { Requester } from '../src/accounts/auth.js';
 import { report } from './report.js';
 

@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, configExists, loadConfig, writeDefaultConfig } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
+import { configExists, writeDefaultConfig } from './config-template.js';
 import { createLogger, loadOrCreateSigningKey, openHomeserver, type Homeserver } from './homeserver.js';
 import { buildApp } from './app.js';
 import { startListeners } from './listen.js';

@@ -5,6 +5,7 @@ import t from 'tap';
 import { startServer, http, Client, enc, type TestServer } from '../helpers/server.js';
 
 const V1 = '/_matrix/client/api/v1';
+const V2 = '/_matrix/client/v2_alpha';
 let server: TestServer;
 let alice: Client;
 let bob: Client;
@@ -48,6 +49,18 @@ t.test('schema mistakes answer 400 with the errcode Synapse gave and change noth
     ['a txnId over 255 characters', 'PUT', `/rooms/${r}/send/m.room.message/${'t'.repeat(300)}`, { msgtype: 'm.text', body: 'x' }, 'M_INVALID_PARAM'],
     ['an event type over 255 characters', 'PUT', `/rooms/${r}/send/${'e'.repeat(300)}/t2`, { msgtype: 'm.text', body: 'x' }, 'M_INVALID_PARAM'],
     ['a state key over 255 characters', 'PUT', `/rooms/${r}/state/m.room.topic/${'k'.repeat(300)}`, { topic: 'x' }, 'M_INVALID_PARAM'],
+    ['account data that is a list', 'PUT', `${V2}/user/${a}/account_data/org.example.x`, [1], 'M_NOT_JSON'],
+    ['room account data that is a string', 'PUT', `${V2}/user/${a}/rooms/${r}/account_data/org.example.x`, 'x', 'M_NOT_JSON'],
+    ['a push rule whose actions are not a list', 'PUT', `/pushrules/global/room/${r}`, { actions: 'notify' }, 'M_BAD_JSON'],
+    ['a push rule whose conditions are not a list', 'PUT', '/pushrules/global/override/schemas', { actions: ['notify'], conditions: {} }, 'M_BAD_JSON'],
+    ['a key upload whose device_keys is a string', 'POST', `${V2}/keys/upload`, { device_keys: 'x' }, 'M_BAD_JSON'],
+    ['a key query without device_keys', 'POST', `${V2}/keys/query`, {}, 'M_MISSING_PARAM'],
+    ['a key claim whose one_time_keys is a list', 'POST', `${V2}/keys/claim`, { one_time_keys: [] }, 'M_BAD_JSON'],
+    ['/events with a timeout that is not a number', 'GET', '/events?timeout=soon', undefined, 'M_INVALID_PARAM'],
+    ['/events with a negative limit', 'GET', '/events?timeout=0&limit=-1', undefined, 'M_INVALID_PARAM'],
+    ['/initialSync with a fractional limit', 'GET', '/initialSync?limit=1.5', undefined, 'M_INVALID_PARAM'],
+    ['/messages with a limit given twice', 'GET', `/rooms/${r}/messages?limit=1&limit=2`, undefined, 'M_INVALID_PARAM'],
+    ['v2 /sync with a timeout that is not a number', 'GET', `${V2}/sync?timeout=x`, undefined, 'M_INVALID_PARAM'],
   ];
   for (const [what, method, path, body, errcode] of cases) {
     const res = await alice.req(method, path, body);
@@ -56,6 +69,11 @@ t.test('schema mistakes answer 400 with the errcode Synapse gave and change noth
     t.type(res.body?.error, 'string', `${what}: an error text`);
     t.notOk(/at .*\.ts|node_modules/.test(res.text), `${what}: no stack`);
   }
+  const twice = await http(server.url, 'POST', '/_matrix/media/v1/upload?filename=a.txt&filename=b.txt', { rawBody: 'x', token: alice.token, headers: { 'content-type': 'text/plain' } });
+  t.equal(twice.status, 400, 'an upload with two filenames: 400');
+  t.equal(twice.body?.errcode, 'M_INVALID_PARAM', 'an upload with two filenames: M_INVALID_PARAM');
+  const thumb = await http(server.url, 'GET', '/_matrix/media/v1/identicon/x?width=8&width=9', {});
+  t.equal(thumb.body?.errcode, 'M_INVALID_PARAM', 'an identicon with two widths: M_INVALID_PARAM');
   const empty = await alice.req('PUT', `/rooms/${r}/send/m.room.message/t3`, undefined);
   t.equal(empty.body.errcode, 'M_NOT_JSON', 'a send without a body is M_NOT_JSON');
 
@@ -65,6 +83,8 @@ t.test('schema mistakes answer 400 with the errcode Synapse gave and change noth
   t.equal((await alice.get('/initialSync?limit=0')).body.rooms.length, rooms, 'no room created');
   t.equal((await alice.get(`/directory/room/${enc(`#num:${server.serverName}`)}`)).status, 404, 'no alias');
   t.equal((await alice.get(`/profile/${enc(alice.userId!)}/displayname`)).body.displayname, 'alice', 'the displayname unchanged');
+  t.equal((await alice.get(`/pushrules/global/room/${enc(roomId)}`)).status, 404, 'no push rule added');
+  t.equal((await alice.get('/pushrules/global/override/schemas')).status, 404, 'no override rule added');
   t.equal((await http(server.url, 'POST', `${V1}/login`, { body: { type: 'm.login.password', user: 'carol', password: 'x' } })).status, 403,
     'no user carol was registered');
 });

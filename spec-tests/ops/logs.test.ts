@@ -9,7 +9,7 @@ import { startServer, Client, waitFor, enc, freePort } from '../helpers/server.j
 import { startReceiver, writeRegistration, FAST_RETRY } from '../appservice/helpers.js';
 import { runCli } from '../helpers/process.js';
 import { createLogger } from '../../src/logging.js';
-import { defaultConfigText } from '../../src/config.js';
+import { defaultConfigText } from '../../src/config-template.js';
 
 function capture() {
   const stream = new PassThrough();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { runCli } from '../helpers/process.js';
-import { defaultConfigText } from '../../src/config.js';
+import { defaultConfigText } from '../../src/config-template.js';
 
 const good = {
   id: 'bridge', url: 'http://127.0.0.1:9', as_token: 'a', hs_token: 'h', sender_localpart: 'bot',

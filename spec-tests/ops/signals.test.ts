@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { defaultConfigText } from '../../src/config.js';
+import { defaultConfigText } from '../../src/config-template.js';
 import { freePort, http } from '../helpers/server.js';
 
 t.setTimeout(90_000);

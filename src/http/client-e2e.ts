@@ -4,6 +4,7 @@ import type { Api } from './api.js';
 import { authenticateRequest } from '../federation/request-auth.js';
 import { authenticator } from './auth.js';
 import { CLIENT_V2_ALPHA as V2, FEDERATION_V1 as FED } from './prefixes.js';
+import { bodies } from './schemas.js';
 
 type P = Record<string, string>;
 
@@ -13,14 +14,14 @@ export async function clientE2eRoutes(app: FastifyInstance, api: Api): Promise<v
   const who = (req: FastifyRequest) => authed(req).userId;
 
   // POST /keys/upload[/{deviceId}]
-  app.post(`${V2}/keys/upload`, async (req) => keys.upload(who(req), undefined, req.body));
-  app.post(`${V2}/keys/upload/:deviceId`, async (req) => keys.upload(who(req), (req.params as P).deviceId, req.body));
+  app.post(`${V2}/keys/upload`, { schema: { body: bodies.keysUpload } }, async (req) => keys.upload(who(req), undefined, req.body));
+  app.post(`${V2}/keys/upload/:deviceId`, { schema: { body: bodies.keysUpload } }, async (req) => keys.upload(who(req), (req.params as P).deviceId, req.body));
 
   // GET /keys/upload/{deviceId} -> the one-time key counts
   app.get(`${V2}/keys/upload/:deviceId`, async (req) => keys.counts(who(req), (req.params as P).deviceId));
 
   // POST /keys/query {"device_keys": {...}}; GET /keys/query/{userId}[/{deviceId}]
-  app.post(`${V2}/keys/query`, async (req) => {
+  app.post(`${V2}/keys/query`, { schema: { body: bodies.keysQuery } }, async (req) => {
     who(req);
     return keys.query(req.body);
   });
@@ -35,7 +36,7 @@ export async function clientE2eRoutes(app: FastifyInstance, api: Api): Promise<v
   });
 
   // POST /keys/claim {"one_time_keys": {...}}
-  app.post(`${V2}/keys/claim`, async (req) => {
+  app.post(`${V2}/keys/claim`, { schema: { body: bodies.keysClaim } }, async (req) => {
     who(req);
     return keys.claim(req.body);
   });

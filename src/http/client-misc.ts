@@ -27,7 +27,7 @@ export async function clientMiscRoutes(app: FastifyInstance, api: Api): Promise<
   app.get(`${V1}/pushrules/:scope/:kind/:ruleId`, getRule);
   app.get(`${V1}/pushrules/:scope/:kind/:ruleId/:attr`, getRule);
   // PUT /pushrules/global/{kind}/{ruleId}?before=&after= {"actions", "conditions"|"pattern"}
-  app.put(`${V1}/pushrules/:scope/:kind/:ruleId`, async (req) => {
+  app.put(`${V1}/pushrules/:scope/:kind/:ruleId`, { schema: { body: bodies.pushRule } }, async (req) => {
     const p = req.params as P;
     const q = req.query as Record<string, string | undefined>;
     api.pushRules.put(who(req), p.scope, p.kind, p.ruleId, req.body, { before: q.before, after: q.after });

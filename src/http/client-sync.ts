@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Api } from './api.js';
 import { authenticator } from './auth.js';
-import { bodies } from './schemas.js';
+import { bodies, queries } from './schemas.js';
 import { MatrixError } from '../errors.js';
 import { CLIENT_V1 as V1, CLIENT_V2_ALPHA as V2 } from './prefixes.js';
 
@@ -21,7 +21,7 @@ export async function clientSyncRoutes(app: FastifyInstance, api: Api): Promise<
   const sync = api.sync;
 
   // GET /events?from=&timeout= — long-poll; the client going away ends the wait
-  app.get(`${V1}/events`, async (req) => {
+  app.get(`${V1}/events`, { schema: { querystring: queries.events } }, async (req) => {
     const requester = authed(req);
     const q = req.query as Q;
     // `limit` and `timeout` are validated as Synapse did (a bad one is a 400, not a long-poll);
@@ -37,7 +37,7 @@ export async function clientSyncRoutes(app: FastifyInstance, api: Api): Promise<
   });
 
   // GET /initialSync?limit=&archived=
-  app.get(`${V1}/initialSync`, async (req) => {
+  app.get(`${V1}/initialSync`, { schema: { querystring: queries.initialSync } }, async (req) => {
     const q = req.query as Q;
     return sync.initialSync(who(req), intParam(q.limit, 'limit', 10), q.archived === 'true');
   });
@@ -46,12 +46,12 @@ export async function clientSyncRoutes(app: FastifyInstance, api: Api): Promise<
   app.get(`${V1}/events/:eventId`, async (req) => sync.eventById(who(req), (req.params as P).eventId));
 
   // GET /rooms/{roomId}/initialSync
-  app.get(`${V1}/rooms/:roomId/initialSync`, async (req) =>
+  app.get(`${V1}/rooms/:roomId/initialSync`, { schema: { querystring: queries.initialSync } }, async (req) =>
     sync.roomInitialSync(who(req), (req.params as P).roomId, intParam((req.query as Q).limit, 'limit', 10)),
   );
 
   // GET /rooms/{roomId}/messages?from=&to=&dir=&limit=
-  app.get(`${V1}/rooms/:roomId/messages`, async (req) => {
+  app.get(`${V1}/rooms/:roomId/messages`, { schema: { querystring: queries.messages } }, async (req) => {
     const q = req.query as Q;
     return sync.pagination.messages(who(req), (req.params as P).roomId, {
       // An empty from/to is absent, as in Synapse's PaginationConfig (SyTest sends `from=` first).

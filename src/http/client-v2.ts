@@ -4,7 +4,7 @@ import type { Api } from './api.js';
 import { MatrixError } from '../errors.js';
 import { parseStreamToken } from '../sync/tokens.js';
 import { authenticator } from './auth.js';
-import { bodies, optionalObjectBody } from './schemas.js';
+import { bodies, optionalObjectBody, queries } from './schemas.js';
 import { CLIENT_V2_ALPHA as V2 } from './prefixes.js';
 
 type P = Record<string, string>;
@@ -26,7 +26,7 @@ export async function clientV2Routes(app: FastifyInstance, api: Api): Promise<vo
   });
 
   // GET /sync?since=&timeout=&full_state=&set_presence=&filter=
-  app.get(`${V2}/sync`, async (req) => {
+  app.get(`${V2}/sync`, { schema: { querystring: queries.sync } }, async (req) => {
     const r = who(req);
     const q = req.query as Q;
     const timeout = q.timeout === undefined || q.timeout === '' ? 0 : Number(q.timeout);
@@ -48,14 +48,14 @@ export async function clientV2Routes(app: FastifyInstance, api: Api): Promise<vo
   app.post(`${V2}/tokenrefresh`, { schema: { body: bodies.tokenRefresh } }, async (req) => api.accounts.refreshTokens(req.body));
 
   // PUT /user/{userId}/account_data/{type}
-  app.put(`${V2}/user/:userId/account_data/:type`, async (req) => {
+  app.put(`${V2}/user/:userId/account_data/:type`, { schema: { body: bodies.accountData } }, async (req) => {
     const { userId, type } = req.params as P;
     api.accountData.putGlobal(who(req).userId, userId, type, req.body);
     return {};
   });
 
   // PUT /user/{userId}/rooms/{roomId}/account_data/{type}
-  app.put(`${V2}/user/:userId/rooms/:roomId/account_data/:type`, async (req) => {
+  app.put(`${V2}/user/:userId/rooms/:roomId/account_data/:type`, { schema: { body: bodies.accountData } }, async (req) => {
     const { userId, roomId, type } = req.params as P;
     api.accountData.putRoom(who(req).userId, userId, roomId, type, req.body);
     return {};

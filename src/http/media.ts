@@ -10,6 +10,7 @@ import { MatrixError, missingParam, notFound, unknown } from '../errors.js';
 import type { MediaFile } from '../media/index.js';
 import { contentDisposition, parseRange } from '../media/content-headers.js';
 import { renderIdenticon, MAX_IDENTICON_SIDE } from '../media/identicon.js';
+import { queries } from './schemas.js';
 
 const PREFIX = '/_matrix/media/v1';
 
@@ -24,7 +25,7 @@ export async function mediaRoutes(app: FastifyInstance, api: Api): Promise<void>
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
     // POST /upload?filename=<name>  (raw bytes; the access token as everywhere else)
-    scope.post(`${PREFIX}/upload`, async (req, reply) => {
+    scope.post(`${PREFIX}/upload`, { schema: { querystring: queries.mediaUpload } }, async (req, reply) => {
       const requester = who(req);
       const length = req.headers['content-length'];
       const { filename } = req.query as Query;
@@ -47,7 +48,7 @@ export async function mediaRoutes(app: FastifyInstance, api: Api): Promise<void>
     scope.get(`${PREFIX}/download/:serverName/:mediaId/:fileName`, download);
 
     // GET /thumbnail/{serverName}/{mediaId}?width=&height=&method=crop|scale[&type=]
-    scope.get(`${PREFIX}/thumbnail/:serverName/:mediaId`, async (req, reply) => {
+    scope.get(`${PREFIX}/thumbnail/:serverName/:mediaId`, { schema: { querystring: queries.mediaSize } }, async (req, reply) => {
       const { serverName, mediaId } = req.params as Params;
       const q = req.query as Query;
       const { width, height } = dimensions(q, null);
@@ -58,7 +59,7 @@ export async function mediaRoutes(app: FastifyInstance, api: Api): Promise<void>
     });
 
     // GET /identicon/{ident}?width=&height=  (js-sdk 0.3 default avatars)
-    scope.get(`${PREFIX}/identicon/:ident`, async (req, reply) => {
+    scope.get(`${PREFIX}/identicon/:ident`, { schema: { querystring: queries.mediaSize } }, async (req, reply) => {
       const { ident } = req.params as { ident: string };
       if (!ident) throw notFound('No identicon string');
       const { width, height } = dimensions(req.query as Query, 96);

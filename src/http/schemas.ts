@@ -36,6 +36,26 @@ export function params(...names: string[]): Schema {
   return { type: 'object', properties };
 }
 
+/** A non-negative integer query parameter ('' or absent: the route's default). */
+const intQuery: Schema = { type: 'string', pattern: '^[0-9]{0,15}$' };
+
+/** Query strings: a bad value is 400 M_INVALID_PARAM, as the routes' own checks answered. */
+export const queries = {
+  // GET /events?from=&timeout=&limit=&room_id=&dir=
+  events: { type: 'object', properties: { from: str, timeout: intQuery, limit: intQuery, room_id: str, dir: str } },
+  // GET /initialSync?limit=&archived=; GET /rooms/{roomId}/initialSync?limit=
+  initialSync: { type: 'object', properties: { limit: intQuery, archived: str } },
+  // GET /rooms/{roomId}/messages?from=&to=&dir=&limit=
+  messages: { type: 'object', properties: { from: str, to: str, dir: str, limit: intQuery } },
+  // POST /_matrix/media/v1/upload?filename= (length checked by the media repository)
+  mediaUpload: { type: 'object', properties: { filename: str } },
+  // GET /_matrix/media/v1/thumbnail/...?width=&height=&method=&type=, /identicon/...?width=&height=
+  // (the digits are checked by the route, which answers M_UNKNOWN as Synapse did)
+  mediaSize: { type: 'object', properties: { width: str, height: str, method: str, type: str } },
+  // GET /v2_alpha/sync?since=&timeout=&full_state=&set_presence=&filter=
+  sync: { type: 'object', properties: { since: str, timeout: intQuery, full_state: str, set_presence: str, filter: str } },
+} satisfies Record<string, Schema>;
+
 export const bodies = {
   // POST /login {"type": "m.login.password", "user", "password"}
   login: object({ type: str, user: str, password: str }, ['type']),
@@ -70,6 +90,16 @@ export const bodies = {
   filter: obj,
   // POST /pushers/set {"kind", "app_id", "pushkey", "data", ...}
   pusher: object({ kind: strOrNull, app_id: str, pushkey: str, data: obj }),
+  // PUT /user/{userId}[/rooms/{roomId}]/account_data/{type}: any JSON object
+  accountData: obj,
+  // PUT /pushrules/global/{kind}/{ruleId} {"actions", "conditions"|"pattern"}
+  pushRule: object({ actions: { type: 'array' }, conditions: { type: 'array', items: obj }, pattern: str }),
+  // POST /keys/upload[/{deviceId}] {"device_keys", "one_time_keys"}
+  keysUpload: object({ device_keys: obj, one_time_keys: obj }),
+  // POST /keys/query {"device_keys": {userId: [deviceId, ...]}}
+  keysQuery: object({ device_keys: obj }, ['device_keys']),
+  // POST /keys/claim {"one_time_keys": {userId: {deviceId: algorithm}}}
+  keysClaim: object({ one_time_keys: obj }, ['one_time_keys']),
   // POST /tokenrefresh {"refresh_token"}
   tokenRefresh: object({ refresh_token: str }),
 } satisfies Record<string, Schema>;

@@ -1,7 +1,8 @@
 // What client requests do to rooms, between the route and the room service: the send rate
 // limit, idempotency per client txnId, and the dispatch of POST /rooms/{roomId}/{action}.
 import type { Requester } from '../accounts/auth.js';
-import type { RoomService, MembershipAction, CreateRoomResult } from './room-service.js';
+import type { RoomService, MembershipAction } from './room-service.js';
+import type { CreateRoomResult } from './create-room.js';
 import type { ClientTxns } from './client-txns.js';
 import { lookupThreePid } from './identity-lookup.js';
 import { MatrixError } from '../errors.js';

@@ -2,6 +2,7 @@ import type { Db } from './db.js';
 import { stateKey, splitStateKey } from '../events/types.js';
 import { serverOf } from '../events/ids.js';
 import { LayeredStateIds, ownEntries, sharedBase, type StateIds } from './state-ids.js';
+import { MembersCache } from './members-cache.js';
 
 export type { StateIds } from './state-ids.js';
 export { withStateEntry } from './state-ids.js';
@@ -13,25 +14,6 @@ const MAX_CHAIN = 1024;
 const CACHE_SIZE = 2000;
 /** Also bounded by the entries the cached groups hold (a base shared by several groups counts once). */
 const CACHE_ENTRIES = 500_000;
-const MEMBERS_CACHE_ROOMS = 256;
-/** Bounds the memberships held by the members cache, summed over its rooms. */
-const MEMBERS_CACHE_ENTRIES = 200_000;
-/** Unverified membership writes kept before giving up on the rooms they touched. */
-const MAX_PENDING = 256;
-
-/** The current memberships of one room, kept up to date by the writes that change them. */
-interface RoomMembers {
-  /** user id -> membership, for every m.room.member of the current state. */
-  byUser: Map<string, string>;
-  /** How many users hold each membership. */
-  counts: Map<string, number>;
-  /** Joined users per server. */
-  servers: Map<string, number>;
-  /** membersWith() answers, derived on demand and dropped when that membership changes. */
-  lists: Map<string, readonly string[]>;
-  serverList: readonly string[] | null;
-}
-
 /**
  * State groups: the state after an event is a group; each group stores only its delta over
  * prev_group, with a full snapshot every SNAPSHOT_EVERY links so reads stay cheap.
@@ -53,17 +35,10 @@ export class StateStore {
   private cachedEntries = 0;
   /** Bases shared by cached layered groups, with how many cached groups use each. */
   private readonly cachedBases = new Map<ReadonlyMap<string, string>, number>();
-  /**
-   * Memberships of recently used rooms (every send fans out to the joined members). Loaded only
-   * outside a transaction (so what is loaded is committed), then updated in place by each
-   * membership write. A write inside a transaction is remembered in `pending` until it is
-   * checked against SQLite: a rolled-back one drops its room instead of leaving a wrong member.
-   */
-  private readonly members = new Map<string, RoomMembers>();
-  private memberEntries = 0;
-  private readonly pending: { roomId: string; userId: string }[] = [];
-
-  constructor(private readonly db: Db) {
+  /** Memberships of recently used rooms (see members-cache.ts). */
+  private readonly members: MembersCache;
+  constructor(db: Db) {
+    this.members = new MembersCache(db);
     this.insertGroup = db.prepare('INSERT INTO state_groups (room_id, prev_group, chain_length) VALUES (?, ?, ?)');
     this.insertGroupState = db.prepare(
       'INSERT INTO state_groups_state (state_group, type, state_key, event_id) VALUES (?, ?, ?, ?)',
@@ -217,7 +192,7 @@ export class StateStore {
 
   /** Rewrites the room's current state to `next`, touching only the rows that changed. */
   setCurrentState(roomId: string, next: StateIds, membershipOf: (eventId: string) => string | null): void {
-    this.dropMembers(roomId);
+    this.members.drop(roomId);
     const prev = this.currentState(roomId);
     for (const k of prev.keys()) {
       if (!next.has(k)) {
@@ -236,13 +211,7 @@ export class StateStore {
   setCurrentStateEntry(roomId: string, type: string, sk: string, eventId: string, membership: string | null): void {
     this.upsertCurrent.run(roomId, type, sk, eventId, type === 'm.room.member' ? membership : null);
     if (type !== 'm.room.member') return;
-    const room = this.cachedMembers(roomId);
-    if (!room) return;
-    this.setMember(room, sk, membership);
-    if (this.db.inTransaction) {
-      if (this.pending.length >= MAX_PENDING) this.dropPending();
-      else this.pending.push({ roomId, userId: sk });
-    }
+    this.members.write(roomId, sk, membership);
   }
 
   /** Rooms where the user's current membership is one of `memberships`. */
@@ -258,7 +227,7 @@ export class StateStore {
 
   /** Servers of the room's joined members, each once. */
   joinedServers(roomId: string): readonly string[] {
-    const room = this.loadMembers(roomId);
+    const room = this.members.load(roomId);
     if (!room) return [...new Set(this.membersWith(roomId, 'join').map(serverOf))];
     room.serverList ??= [...room.servers.keys()];
     return room.serverList;
@@ -266,7 +235,7 @@ export class StateStore {
 
   /** Users with this membership. Prefer isJoined/memberCount/joinedServers on hot paths: this is a list. */
   membersWith(roomId: string, membership: string): readonly string[] {
-    const room = this.loadMembers(roomId);
+    const room = this.members.load(roomId);
     if (!room) return (this.selectAllMemberships.all(roomId) as { state_key: string; membership: string }[]).filter((r) => r.membership === membership).map((r) => r.state_key);
     let list = room.lists.get(membership);
     if (!list) {
@@ -279,20 +248,19 @@ export class StateStore {
 
   /** How many users hold this membership. */
   memberCount(roomId: string, membership: string): number {
-    const room = this.loadMembers(roomId);
+    const room = this.members.load(roomId);
     return room ? room.counts.get(membership) ?? 0 : this.membersWith(roomId, membership).length;
   }
 
   memberships(roomId: string): Map<string, string> {
-    const room = this.loadMembers(roomId);
+    const room = this.members.load(roomId);
     if (room) return new Map(room.byUser);
     const rows = this.selectAllMemberships.all(roomId) as { state_key: string; membership: string }[];
     return new Map(rows.map((r) => [r.state_key, r.membership]));
   }
 
   membershipOf(roomId: string, userId: string): string | null {
-    this.settle();
-    const room = this.members.get(roomId);
+    const room = this.members.cached(roomId);
     if (room) return room.byUser.get(userId) ?? null;
     const row = this.selectMembership.get(roomId, userId) as { membership: string } | undefined;
     return row?.membership ?? null;
@@ -300,8 +268,7 @@ export class StateStore {
 
   /** Empties the state-group and members caches (they refill from SQLite): for figures of what they hold. */
   dropCaches(): void {
-    this.settle();
-    for (const roomId of [...this.members.keys()]) this.dropRoomMembers(roomId);
+    this.members.dropAll();
     for (const [id, ids] of [...this.cache]) {
       this.cache.delete(id);
       this.forgetCached(ids);
@@ -310,94 +277,6 @@ export class StateStore {
 
   /** Memberships held by the members cache (all rooms), for figures. */
   cachedMemberEntries(): number {
-    return this.memberEntries;
-  }
-
-  /** The room's cached memberships, loading them when outside a transaction; null when not cached. */
-  private loadMembers(roomId: string): RoomMembers | null {
-    const hit = this.cachedMembers(roomId);
-    if (hit) {
-      this.members.delete(roomId);
-      this.members.set(roomId, hit);
-      return hit;
-    }
-    if (this.db.inTransaction) return null;
-    const room: RoomMembers = { byUser: new Map(), counts: new Map(), servers: new Map(), lists: new Map(), serverList: null };
-    for (const r of this.selectAllMemberships.all(roomId) as { state_key: string; membership: string }[]) this.setMember(room, r.state_key, r.membership);
-    this.members.set(roomId, room);
-    this.memberEntries += room.byUser.size;
-    while (this.members.size > 1 && (this.members.size > MEMBERS_CACHE_ROOMS || this.memberEntries > MEMBERS_CACHE_ENTRIES)) {
-      this.dropMembers(this.members.keys().next().value as string);
-    }
-    return room;
-  }
-
-  private cachedMembers(roomId: string): RoomMembers | undefined {
-    this.settle();
-    return this.members.get(roomId);
-  }
-
-  private setMember(room: RoomMembers, userId: string, membership: string | null): void {
-    const old = room.byUser.get(userId);
-    if (old === (membership ?? undefined)) return;
-    if (old !== undefined) {
-      room.counts.set(old, room.counts.get(old)! - 1);
-      room.lists.delete(old);
-      if (old === 'join') this.countServer(room, serverOf(userId), -1);
-    }
-    if (membership === null) {
-      room.byUser.delete(userId);
-      this.memberEntries--;
-    } else {
-      if (old === undefined) this.memberEntries++;
-      room.byUser.set(userId, membership);
-      room.counts.set(membership, (room.counts.get(membership) ?? 0) + 1);
-      room.lists.delete(membership);
-      if (membership === 'join') this.countServer(room, serverOf(userId), 1);
-    }
-  }
-
-  private countServer(room: RoomMembers, server: string, by: 1 | -1): void {
-    const n = (room.servers.get(server) ?? 0) + by;
-    if (n > 0) room.servers.set(server, n);
-    else room.servers.delete(server);
-    if ((n === 0 && by === -1) || (n === 1 && by === 1)) room.serverList = null;
-  }
-
-  /**
-   * Checks the membership writes made inside transactions against SQLite once no transaction
-   * is open: a write that was rolled back drops its room from the cache. Inside a transaction
-   * they are checked too (a rolled-back earlier one shows as a difference), but kept, since the
-   * current transaction may still roll back.
-   */
-  private settle(): void {
-    if (this.pending.length === 0) return;
-    const stale = new Set<string>();
-    for (const { roomId, userId } of this.pending) {
-      const room = this.members.get(roomId);
-      if (!room || stale.has(roomId)) continue;
-      const row = this.selectMembership.get(roomId, userId) as { membership: string } | undefined;
-      if ((room.byUser.get(userId) ?? null) !== (row?.membership ?? null)) stale.add(roomId);
-    }
-    if (!this.db.inTransaction) this.pending.length = 0;
-    for (const roomId of stale) this.dropRoomMembers(roomId);
-  }
-
-  private dropPending(): void {
-    const rooms = new Set(this.pending.map((p) => p.roomId));
-    this.pending.length = 0;
-    for (const roomId of rooms) this.dropRoomMembers(roomId);
-  }
-
-  private dropMembers(roomId: string): void {
-    this.settle();
-    this.dropRoomMembers(roomId);
-  }
-
-  private dropRoomMembers(roomId: string): void {
-    const room = this.members.get(roomId);
-    if (!room) return;
-    this.members.delete(roomId);
-    this.memberEntries -= room.byUser.size;
+    return this.members.entries();
   }
 }

@@ -11,11 +11,9 @@ import type { EventRow } from '../storage/events.js';
 import type { Requester } from '../accounts/auth.js';
 import type { SyncReader } from './reader.js';
 import { formatStreamToken, parseStreamToken, type StreamToken } from './tokens.js';
+import { longPoll } from './long-poll.js';
 
 const MAX_EVENTS = 100;
-const MAX_TIMEOUT_MS = 60_000;
-// Synapse raised any non-zero timeout to 500 ms; 0 still means "answer now".
-const MIN_TIMEOUT_MS = 500;
 
 export interface StreamChunk {
   chunk: JsonObject[];
@@ -56,34 +54,16 @@ export class EventStream {
     if (!requester.isGuest) this.sync.presence.markActive(userId);
     let from = parsedFrom ?? this.sync.currentToken();
     const start = fromParam ?? formatStreamToken(from);
-    const deadline = Date.now() + (timeoutMs === 0 ? 0 : Math.min(Math.max(timeoutMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS));
     this.metrics.longPolls.inc();
     try {
-      for (;;) {
-        const remaining = deadline - Date.now();
-        // Subscribe before reading, so an event committed in between still wakes us.
-        const round = new AbortController();
-        const abort = () => round.abort();
-        signal.addEventListener('abort', abort, { once: true });
-        const woken = roomId !== null
-          ? Promise.race([this.notifier.wait(userId, Math.max(remaining, 0), round.signal), this.notifier.waitRoom(roomId, Math.max(remaining, 0), round.signal)])
-          : this.notifier.wait(userId, Math.max(remaining, 0), round.signal);
+      return await longPoll({ notifier: this.notifier, userId, roomId }, timeoutMs, signal, () => {
         const to = this.sync.currentToken();
         const { chunk, end } = roomId !== null ? this.collectRoom(requester, roomId, peeking, from, to) : this.collect(requester, from, to);
-        const partial = end.room < to.room; // a page limit stopped the read early
-        if (chunk.length > 0 || remaining <= 0 || signal.aborted || this.notifier.closed || partial) {
-          round.abort();
-          signal.removeEventListener('abort', abort);
-          if (chunk.length === 0 && partial && remaining > 0 && !signal.aborted) {
-            from = end; // nothing visible in that page: read on without waiting
-            continue;
-          }
-          return { chunk, start, end: formatStreamToken(end) };
-        }
-        await woken;
-        signal.removeEventListener('abort', abort);
-        from = end;
-      }
+        const value = { chunk, start, end: formatStreamToken(end) };
+        from = end; // the next round reads on from here
+        // A page limit stopped the read early: read on without waiting if that page showed nothing.
+        return { value, ready: chunk.length > 0, more: end.room < to.room };
+      });
     } finally {
       this.metrics.longPolls.dec();
       if (!requester.isGuest) this.sync.presence.touch(userId);

@@ -16,9 +16,8 @@ import type { AccountDataEvent } from '../accounts/account-data.js';
 import { splitStateKey, stateKey, type JsonObject } from '../events/index.js';
 import { allows, allowsRoom, timelineLimit, type EventFilter, type SyncFilter } from '../accounts/filters.js';
 import { formatStreamToken, formatTopologicalToken, type StreamToken } from './tokens.js';
+import { longPoll } from './long-poll.js';
 
-const MAX_TIMEOUT_MS = 60_000;
-const MIN_TIMEOUT_MS = 500;
 /** Rows read per page, and at most, while looking for `limit` events that pass the filter. */
 const SCAN_PAGE = 100;
 const SCAN_MAX = 1000;
@@ -59,27 +58,14 @@ export class V2Sync {
     if (req.setPresence !== 'offline') this.streams.presence.markActive(userId);
     // A client that syncs as offline and has no presence yet is offline, not unknown.
     else if (!this.storage.presence.get(userId)) this.streams.presence.setStatus(userId, userId, { presence: 'offline' });
-    const wait = req.since === null || req.fullState || req.timeoutMs === 0 ? 0 : Math.min(Math.max(req.timeoutMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS);
-    const deadline = Date.now() + wait;
     this.metrics.longPolls.inc();
     try {
-      for (;;) {
-        const remaining = deadline - Date.now();
-        // Subscribe before reading, so an event committed in between still wakes us.
-        const round = new AbortController();
-        const abort = () => round.abort();
-        signal.addEventListener('abort', abort, { once: true });
-        const woken = this.notifier.wait(userId, Math.max(remaining, 0), round.signal);
-        const now = this.streams.currentToken();
-        const body = this.compute(requester, req, now);
-        if (remaining <= 0 || !isEmpty(body) || signal.aborted || this.notifier.closed) {
-          round.abort();
-          signal.removeEventListener('abort', abort);
-          return body;
-        }
-        await woken;
-        signal.removeEventListener('abort', abort);
-      }
+      // A first or full-state sync answers at once.
+      const timeoutMs = req.since === null || req.fullState ? 0 : req.timeoutMs;
+      return await longPoll({ notifier: this.notifier, userId }, timeoutMs, signal, () => {
+        const body = this.compute(requester, req, this.streams.currentToken());
+        return { value: body, ready: !isEmpty(body) };
+      });
     } finally {
       this.metrics.longPolls.dec();
       if (req.setPresence !== 'offline') this.streams.presence.touch(userId);
