@@ -3,6 +3,7 @@ import { UsersStore } from './users.js';
 import { ClientTxnsStore } from './client-txns.js';
 import { RoomsStore } from './rooms.js';
 import { EventsStore } from './events.js';
+import { EventReadsStore } from './event-reads.js';
 import { StateStore } from './state.js';
 import { FederationStore } from './federation.js';
 import { ServerKeysStore } from './server-keys.js';
@@ -25,6 +26,8 @@ export class Storage {
   readonly clientTxns: ClientTxnsStore;
   readonly rooms: RoomsStore;
   readonly events: EventsStore;
+  /** Batched reads of many events at once (the read side). */
+  readonly eventReads: EventReadsStore;
   readonly state: StateStore;
   readonly federation: FederationStore;
   readonly serverKeys: ServerKeysStore;
@@ -47,6 +50,7 @@ export class Storage {
     this.clientTxns = new ClientTxnsStore(db);
     this.rooms = new RoomsStore(db);
     this.events = new EventsStore(db);
+    this.eventReads = new EventReadsStore(db);
     this.state = new StateStore(db);
     this.federation = new FederationStore(db);
     this.serverKeys = new ServerKeysStore(db);

@@ -78,7 +78,7 @@ export class EventStream {
     end.room = upTo;
     // A room joined since `from` must not reveal what history_visibility hid before the join.
     const everything = this.appservices.senderServiceId(requester) !== undefined;
-    const chunk: JsonObject[] = rows.filter((r) => everything || this.sync.visibility.visible(userId, r)).map((r) => this.sync.events.format(r));
+    const chunk: JsonObject[] = this.sync.events.formatMany(everything ? rows : this.sync.visibility.filter(userId, rows));
     const joined = new Set(this.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id));
     chunk.push(...(this.sync.typing.eventsSince(from.typing, joined) as unknown as JsonObject[]));
     if (from.presence < to.presence) chunk.push(...(this.sync.presence.eventsBetween(userId, from.presence, to.presence) as unknown as JsonObject[]));
@@ -99,7 +99,7 @@ export class EventStream {
     const now = this.sync.currentToken();
     const rows = this.storage.events.roomEventsNewestFirst(roomId, Number.MIN_SAFE_INTEGER, now.room, Math.min(Math.max(limit, 0), MAX_EVENTS));
     const token = formatStreamToken(now);
-    return { chunk: this.sync.visibility.filter(requester.userId, rows, peeking).map((r) => this.sync.events.format(r)), start: token, end: token };
+    return { chunk: this.sync.events.formatMany(this.sync.visibility.filter(requester.userId, rows, peeking)), start: token, end: token };
   }
 
   /** One room's events, typing, receipts and its members' presence between two positions. */
@@ -107,7 +107,7 @@ export class EventStream {
     const end = { ...to };
     const rows = from.room < to.room ? this.storage.events.roomEventsInStreamRange(roomId, from.room, to.room, MAX_EVENTS) : [];
     if (rows.length === MAX_EVENTS) end.room = rows[rows.length - 1].stream_ordering!;
-    const chunk: JsonObject[] = this.sync.visibility.filter(requester.userId, rows, peeking).map((r) => this.sync.events.format(r));
+    const chunk: JsonObject[] = this.sync.events.formatMany(this.sync.visibility.filter(requester.userId, rows, peeking));
     chunk.push(...(this.sync.typing.eventsSince(from.typing, [roomId]) as unknown as JsonObject[]));
     if (from.presence < to.presence) {
       const members = new Set(this.storage.state.membersWith(roomId, 'join'));

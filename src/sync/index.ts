@@ -101,10 +101,14 @@ export class SyncService implements SyncReader {
     const token = formatStreamToken(this.currentToken());
     const memberships = archived ? ['join', 'invite', 'leave', 'ban'] : ['join', 'invite'];
     const forgotten = this.storage.rooms.forgottenRooms(userId);
-    const rooms = this.storage.state
+    const views = this.storage.state
       .roomsForUser(userId, memberships)
       .filter((r) => !forgotten.has(r.room_id))
-      .map(({ room_id, membership }) => this.roomSummary(userId, room_id, membership, limit));
+      .map(({ room_id, membership }) => ({ room_id, membership, view: this.summaryView(userId, room_id, membership) }));
+    // The state events of every room in a few batched reads, not one query per event.
+    const rows = this.storage.eventReads.getEvents(views.flatMap(({ view }) => (view ? [...view.state.values()] : [])));
+    this.events.prefetch([...rows.values()], rows);
+    const rooms = views.map(({ room_id, membership, view }) => this.roomSummary(userId, room_id, membership, limit, view, rows));
     const joined = this.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id);
     return {
       end: token,
@@ -147,15 +151,22 @@ export class SyncService implements SyncReader {
     return { ...summary, presence, receipts: this.receipts.snapshot([roomId]) };
   }
 
-  private roomSummary(userId: string, roomId: string, membership: string, limit: number): JsonObject {
+  private summaryView(userId: string, roomId: string, membership: string): RoomView | null {
+    return membership === 'join' || membership === 'leave' ? this.viewOf(userId, roomId) : null;
+  }
+
+  /** `view` and `rows` (rows already read) when the caller has them (initialSync over many rooms). */
+  private roomSummary(
+    userId: string, roomId: string, membership: string, limit: number,
+    view = this.summaryView(userId, roomId, membership), rows: Map<string, EventRow> = new Map(),
+  ): JsonObject {
     const visibility = this.storage.rooms.getRoom(roomId)?.is_public ? 'public' : 'private';
     const out: JsonObject = { room_id: roomId, membership, visibility };
     // Tags and other room account data (v2_alpha), as Synapse 0.12's initialSync showed them.
     out.account_data = this.accountData.roomEvents(userId, roomId) as unknown as JsonObject[];
-    const view = membership === 'join' || membership === 'leave' ? this.viewOf(userId, roomId) : null;
     if (view) {
       out.messages = this.pagination.latest(userId, roomId, limit, view.leave);
-      out.state = this.formatState(view.state);
+      out.state = this.formatState(view.state, rows);
     } else if (membership === 'invite') {
       const id = this.storage.state.currentStateEventId(roomId, 'm.room.member', userId);
       const ev = id ? this.events.formatId(id) : undefined;
@@ -193,8 +204,8 @@ export class SyncService implements SyncReader {
     return this.formatState(this.readable(userId, roomId).state);
   }
 
-  private formatState(state: StateIds): JsonObject[] {
-    return [...state.values()].map((id) => this.events.formatId(id)).filter((e) => e !== undefined);
+  private formatState(state: StateIds, rows?: Map<string, EventRow>): JsonObject[] {
+    return this.events.formatIds(state.values(), rows);
   }
 
   /** GET /rooms/{roomId}/state/{type}/{stateKey}: the content only. */

@@ -58,7 +58,7 @@ export class Pagination {
     const visible = this.sync.visibility.filter(userId, rows, peeking);
     const last = rows[rows.length - 1];
     return {
-      chunk: visible.map((r) => this.sync.events.format(r)),
+      chunk: this.sync.events.formatMany(visible),
       start: startToken,
       end: last ? formatTopologicalToken({ depth: last.depth, stream: last.stream_ordering! }) : startToken,
     };
@@ -76,7 +76,7 @@ export class Pagination {
     const oldest = rows[rows.length - 1];
     const visible = this.sync.visibility.filter(userId, rows, peeking).reverse();
     return {
-      chunk: visible.map((r) => this.sync.events.format(r)),
+      chunk: this.sync.events.formatMany(visible),
       start: oldest ? formatTopologicalToken({ depth: oldest.depth, stream: oldest.stream_ordering! }) : formatStreamToken(now),
       end: formatStreamToken(now),
     };

@@ -218,9 +218,18 @@ export class PresenceService {
   }
 
   eventsBetween(userId: string, fromExclusive: number, toInclusive: number): PresenceEvent[] {
-    const rows = this.storage.presence.changedBetween(fromExclusive, toInclusive);
-    if (rows.length === 0) return [];
     const visible = this.visibleUsers(userId);
+    if (visible.size < toInclusive - fromExclusive) {
+      // Fewer users to see than changes in the range (e.g. many users coming online at once):
+      // read their own rows (one per user, holding its last change) rather than every change.
+      const rows: PresenceRow[] = [];
+      for (const u of visible) {
+        const r = this.storage.presence.get(u);
+        if (r && r.stream_id > fromExclusive && r.stream_id <= toInclusive) rows.push(r);
+      }
+      return rows.sort((a, b) => a.stream_id - b.stream_id).map((r) => this.toEvent(r));
+    }
+    const rows = this.storage.presence.changedBetween(fromExclusive, toInclusive);
     return rows.filter((r) => visible.has(r.user_id)).map((r) => this.toEvent(r));
   }
 
