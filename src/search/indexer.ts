@@ -9,10 +9,14 @@ import type { JsonObject } from '../events/index.js';
 /** What Synapse indexed: message bodies, room names and topics. */
 // A Map: the event type comes from the sender (`__proto__` is a type like any other).
 export const INDEXED = new Map([['m.room.message', 'content.body'], ['m.room.name', 'content.name'], ['m.room.topic', 'content.topic']]);
-const TYPES = [...INDEXED.keys()];
 const MAX_VALUE = 65_536;
 /** Events read per query while catching up. */
 const CHUNK = 500;
+/**
+ * How long new events wait to be indexed together: one index transaction per interval under
+ * load, not one per commit. A search brings the index up to date first, so none is missed.
+ */
+const DELAY_MS = 100;
 
 export class SearchIndexer {
   private scheduled = false;
@@ -20,7 +24,7 @@ export class SearchIndexer {
 
   constructor(private readonly storage: Storage) {}
 
-  /** After each commit: index what is new once the event loop is free (coalesced). */
+  /** After each commit: index what is new a little later, together with what follows (coalesced). */
   readonly afterCommit: AfterCommitListener = (ev) => {
     if (ev.streamOrdering === null || ev.backfilled || ev.rejected || !INDEXED.has(ev.pdu.type)) return;
     this.schedule();
@@ -30,10 +34,10 @@ export class SearchIndexer {
   schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.scheduled = false;
       if (!this.stopped) this.catchUp();
-    });
+    }, DELAY_MS).unref();
   }
 
   stop(): void {
@@ -52,7 +56,7 @@ export class SearchIndexer {
       let from = storage.search.position();
       if (from >= to) return;
       for (;;) {
-        const rows = storage.search.pending(TYPES, from, to, CHUNK);
+        const rows = storage.search.pending(from, to, CHUNK);
         for (const row of rows) this.indexRow(row.event_id, row.room_id, row.type, row.json, row.stream_ordering);
         if (rows.length < CHUNK) break;
         from = rows[rows.length - 1]!.stream_ordering;

@@ -42,7 +42,7 @@ export class SearchStore {
     this.maxStreamStmt = db.prepare('SELECT max(stream_ordering) AS m FROM events');
     this.pendingStmt = db.prepare(`SELECT event_id, room_id, type, json, stream_ordering FROM events
       WHERE stream_ordering > @from AND stream_ordering <= @to AND outlier = 0 AND rejected_reason IS NULL
-      AND type IN (SELECT value FROM json_each(@types)) ORDER BY stream_ordering LIMIT @limit`);
+      AND type IN ('m.room.message', 'm.room.name', 'm.room.topic') ORDER BY stream_ordering LIMIT @limit`);
   }
 
   /** The stream position up to which events are indexed (search_position, migration 0022). */
@@ -59,9 +59,9 @@ export class SearchStore {
     return Math.max(0, (this.maxStreamStmt.get() as { m: number | null }).m ?? 0);
   }
 
-  /** Timeline events of the indexed types after a live position, oldest first. */
-  pending(types: readonly string[], fromExclusive: number, toInclusive: number, limit: number): PendingEvent[] {
-    return this.pendingStmt.all({ types: JSON.stringify(types), from: fromExclusive, to: toInclusive, limit }) as PendingEvent[];
+  /** Timeline events of the indexed types (search/indexer.ts) after a live position, oldest first. */
+  pending(fromExclusive: number, toInclusive: number, limit: number): PendingEvent[] {
+    return this.pendingStmt.all({ from: fromExclusive, to: toInclusive, limit }) as PendingEvent[];
   }
 
   index(eventId: string, roomId: string, key: string, value: string, streamOrdering: number): void {
