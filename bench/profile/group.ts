@@ -1,12 +1,12 @@
 // Only the 32-in-flight createLocalEvent load of bench/core.ts, for a CPU profile:
-//   node --cpu-prof --import tsx bench/profile-group.ts
+//   node --cpu-prof --import tsx bench/profile/group.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { openHomeserver } from '../src/homeserver.js';
-import { loadConfig, writeDefaultConfig } from '../src/config.js';
-import type { Requester } from '../src/accounts/auth.js';
+import { openHomeserver } from '../../src/homeserver.js';
+import { loadConfig, writeDefaultConfig } from '../../src/config.js';
+import type { Requester } from '../../src/accounts/auth.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hs-bench-'));
 try {
