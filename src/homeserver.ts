@@ -37,7 +37,8 @@ import { AppServiceQueries } from './appservice/queries.js';
 import {
   Federation, FederationOutbound, FederationRemote, FederationServing, loadOrCreateCertificate, tlsListener, type RemoteEduSink,
 } from './federation/index.js';
-import { searchIndexer, SearchService } from './search/search-service.js';
+import { SearchService } from './search/search-service.js';
+import { SearchIndexer } from './search/indexer.js';
 import { PusherService } from './push/pusher-sender.js';
 import { buildMedia } from './media/index.js';
 import type { MediaRepository } from './media/media-repository.js';
@@ -144,9 +145,9 @@ export class Homeserver {
     const inspector = (this.inspector = config.inspector.enabled ? buildInspector({ storage, config, appservices: registry, clock }) : null);
 
     // The single write path, with every listener it will ever call.
+    const searchIndexer = new SearchIndexer(storage);
     this.persister = new EventPersister(storage, serverName, signingKey, clock, loader, {
       inTransaction: [
-        searchIndexer(storage),
         ...(fedOut ? [fedOut.outbound.inTransaction] : []),
         this.appservices.inTransaction,
       ],
@@ -158,6 +159,7 @@ export class Homeserver {
         presenceOnJoin(presence),
         this.appservices.afterCommit,
         this.pushers.afterCommit,
+        searchIndexer.afterCommit,
         ...(inspector ? [inspector.live.afterCommit] : []),
       ],
     });
@@ -195,11 +197,13 @@ export class Homeserver {
     this.tlsFingerprints = tls ? [{ sha256: tls.fingerprint }] : [];
     this.extraListeners = tls ? [tlsListener(tls, config)] : [];
 
-    this.search = new SearchService(storage, events, visibility);
+    this.search = new SearchService(storage, events, visibility, searchIndexer);
+    searchIndexer.schedule(); // what a previous run committed but did not index
     const media = buildMedia({ config, storage, serverName, signingKey, clock, log, peers: fedOut ? fedOut.client.peers : null });
     this.media = media.repository;
 
     this.shutdown = [
+      { name: 'search indexer', close: () => searchIndexer.stop() },
       { name: 'media', close: media.close },
       ...(inspector ? [{ name: 'inspector', close: () => inspector.live.stop() }] : []),
       { name: 'pushers', close: () => this.pushers.close() },

@@ -54,7 +54,7 @@ t.test('an inbound PDU failing the auth rules is stored rejected; a fault while 
     event_id: broken, stream_ordering: null, room_id: roomId, type: 'm.room.message', state_key: null,
     sender: bob.userId!, depth: 1, origin_server_ts: Date.now(), received_ts: Date.now(), age_ts: Date.now(),
     json: '{"not json', outlier: 1, rejected_reason: null, hash_mismatch: 0, state_group_before: null, state_group: null,
-  }, [], []);
+  }, []);
   const redaction = next(B, roomId, bob.userId!, { type: 'm.room.redaction', redacts: broken, content: {} });
   const failed = await send(B, A, [redaction]);
   t.type(failed[redaction.event_id]?.error, 'string', `the peer is told it failed: ${failed[redaction.event_id]?.error}`);

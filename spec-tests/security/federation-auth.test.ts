@@ -221,7 +221,7 @@ t.test('backfilled history from a hostile peer cannot smuggle in a second create
     event_id: ev.event_id, stream_ordering: null, room_id: roomId, type: ev.type, state_key: ev.state_key ?? null, sender: ev.sender,
     depth: ev.depth, origin_server_ts: ev.origin_server_ts, received_ts: Date.now(), age_ts: Date.now(), json: JSON.stringify(ev),
     outlier: 0, rejected_reason: null, hash_mismatch: 0, state_group_before: null, state_group: null,
-  }, ev.prev_events.map((p) => p[0]), ev.auth_events.map((a) => a[0]));
+  }, ev.prev_events.map((p) => p[0]));
   plant(create);
   plant(join);
   B.hs.storage.events.updateForwardExtremities(roomId, join.event_id, []);

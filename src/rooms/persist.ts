@@ -1,13 +1,13 @@
 // The single write path for every event, local or federated: auth -> store -> notify -> fan out.
 import type { Storage } from '../storage/index.js';
 import type { EventRow } from '../storage/events.js';
-import { withStateEntry, type StateIds } from '../storage/state.js';
-import type { Pdu, StateMap, EventTemplate, JsonObject, AuthContext } from '../events/index.js';
+import type { StateIds } from '../storage/state.js';
+import type { Pdu, StateMap, EventTemplate, AuthContext } from '../events/index.js';
 import {
-  stateKey, authEventsFor, buildEvent, hashAndSignEvent, computeReferenceHash, checkEventAuth, checkEventSize,
-  makeEventId, AuthError, forbid, namedLevel, serverOf, userPowerLevel,
+  stateKey, authEventsFor, buildEvent, computeReferenceHash, checkEventAuth, checkEventSize,
+  makeEventId, AuthError, forbid,
 } from '../events/index.js';
-import { canonicalJson, CanonicalJsonError, type SigningKey } from '../crypto/index.js';
+import { CanonicalJsonError, type SigningKey } from '../crypto/index.js';
 import { MatrixError, notFound, badJson, matrixErrorOf } from '../errors.js';
 import { signNewEvent } from '../events/sign-new-event.js';
 import { EventLoader } from './event-loader.js';
@@ -15,23 +15,11 @@ import { RoomLocks } from './room-locks.js';
 import { StateAt } from './state-at.js';
 import { RoomStateCache } from './room-state-cache.js';
 import { randomLetters } from '../random.js';
+import { EventWriter, type Before, type Stored, type PersistedEvent, type InTransactionListener } from './event-writer.js';
 
-type Before = { ids: StateIds; group: number | null };
-interface Stored { ev: PersistedEvent; after: StateIds | null; groupAfter: number | null }
+export type { PersistedEvent, InTransactionListener } from './event-writer.js';
 interface Authorised { pdu: Pdu; json: string; referenceHash: string; before: Before; state: StateMap<Pdu>; extremities: string[] }
 
-export interface PersistedEvent {
-  pdu: Pdu;
-  streamOrdering: number | null;
-  outlier: boolean;
-  backfilled: boolean;
-  rejected: string | null;
-  /** Room state before the event (ids), when known. */
-  stateBefore: StateIds | null;
-  /** Room's current state after persisting (ids), for non-outliers. */
-  currentState: StateIds | null;
-  ageTs: number;
-}
 
 export interface ClientTxnRecord {
   tokenHash: string;
@@ -55,8 +43,6 @@ export interface RemoteEventOptions {
   ageTs: number;
 }
 
-/** Run inside the event's SQLite transaction: durable queue rows (federation, appservices), the search index. */
-export type InTransactionListener = (ev: PersistedEvent) => void;
 /**
  * Run after commit: wake long-polls, kick senders. A listener that must write events itself
  * (the guest kicker) gets the writer as an argument, and writes after the current commit.
@@ -75,7 +61,8 @@ export class EventPersister {
   readonly roomState = new RoomStateCache();
   /** The per-room write queue every writer uses; local events are group-committed through it. */
   readonly locks: RoomLocks;
-  private readonly inTransaction: readonly InTransactionListener[];
+  /** Stores what passed (or failed) auth: row, state, extremities, redactions. */
+  private readonly writer: EventWriter;
   private readonly afterCommit: readonly AfterCommitListener[];
   private counter = 0;
 
@@ -89,7 +76,7 @@ export class EventPersister {
     listeners: PersistListeners,
   ) {
     this.stateAt = new StateAt(storage, this.loader);
-    this.inTransaction = [...listeners.inTransaction];
+    this.writer = new EventWriter(storage, this.loader, this.stateAt, clock, [...listeners.inTransaction]);
     this.afterCommit = [...listeners.afterCommit];
     this.locks = new RoomLocks((fn) => storage.transaction(fn));
   }
@@ -125,7 +112,7 @@ export class EventPersister {
     const now = this.clock();
     try {
       const a = this.buildAuthorised(template, now, opts.check);
-      const stored = this.store(a.pdu, a.json, a.referenceHash, { before: a.before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false, localExtremities: a.extremities });
+      const stored = this.writer.store(a.pdu, a.json, a.referenceHash, { before: a.before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false, localExtremities: a.extremities });
       if (opts.txn) {
         this.storage.clientTxns.put(opts.txn.tokenHash, opts.txn.path, opts.txn.txnId, { event_id: a.pdu.event_id }, now);
         // /sync echoes the txnId to the same access token as unsigned.transaction_id.
@@ -154,7 +141,7 @@ export class EventPersister {
         first();
         return templates.map((template) => {
           const a = this.buildAuthorised(template, now, undefined);
-          const stored = this.store(a.pdu, a.json, a.referenceHash, { before: a.before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false, localExtremities: a.extremities });
+          const stored = this.writer.store(a.pdu, a.json, a.referenceHash, { before: a.before, outlier: false, backfilled: false, rejected: null, ageTs: now, hashMismatch: false, localExtremities: a.extremities });
           this.rememberState(stored, a);
           return stored.ev;
         });
@@ -277,113 +264,14 @@ export class EventPersister {
       }
       if (existing) {
         // An outlier (e.g. from an auth chain) now joins the timeline.
-        return this.promoteOutlier(existing, pdu, before, rejected, opts);
+        return this.writer.promoteOutlier(existing, pdu, before, rejected, opts);
       }
-      return this.store(pdu, json, computeReferenceHash(pdu), {
+      return this.writer.store(pdu, json, computeReferenceHash(pdu), {
         stateSupplied: !!opts.stateBefore, before, outlier, backfilled: !!opts.backfilled, rejected, ageTs: opts.ageTs, hashMismatch: !!opts.hashMismatch,
       }).ev;
     });
     if (!ev.outlier) this.runAfterCommit(ev);
     return ev;
-  }
-
-  private store(
-    pdu: Pdu, json: string, referenceHash: string,
-    o: {
-      before: { ids: StateIds; group: number | null } | null; outlier: boolean; backfilled: boolean; rejected: string | null; ageTs: number;
-      hashMismatch: boolean; stateSupplied?: boolean;
-      /** A new local event: the room's forward extremities it was built on (all its prev_events). */
-      localExtremities?: string[];
-    },
-  ): Stored {
-    const { events, state } = this.storage;
-    const roomId = pdu.room_id;
-    const inTimeline = !o.outlier && !o.rejected;
-    let groupAfter: number | null = o.before?.group ?? null;
-    let after: StateIds | null = o.before?.ids ?? null;
-    if (inTimeline && after && pdu.state_key !== undefined) {
-      after = withStateEntry(after, stateKey(pdu.type, pdu.state_key), pdu.event_id);
-      groupAfter = state.createGroup(roomId, after, o.before!.group);
-    }
-    const streamOrdering = o.outlier ? null : o.backfilled ? events.allocateBackfillOrdering() : events.allocateStreamOrdering();
-    const prevIds = pdu.prev_events.map((p) => p[0]);
-    this.loader.rememberReferenceHash(pdu.event_id, referenceHash);
-    events.insertEvent(
-      {
-        event_id: pdu.event_id, stream_ordering: streamOrdering, room_id: roomId, type: pdu.type,
-        state_key: pdu.state_key ?? null, sender: pdu.sender, depth: pdu.depth, origin_server_ts: pdu.origin_server_ts,
-        received_ts: this.clock(), age_ts: o.ageTs, json, outlier: o.outlier ? 1 : 0, rejected_reason: o.rejected,
-        hash_mismatch: o.hashMismatch ? 1 : 0, state_group_before: o.before?.group ?? null, state_group: groupAfter,
-        reference_hash: referenceHash,
-      },
-      prevIds,
-      pdu.auth_events.map((a) => a[0]),
-    );
-    this.applyRedactions(pdu, o.rejected, o.localExtremities !== undefined);
-    let current: StateIds | null = null;
-    if (inTimeline && !o.backfilled) {
-      current = this.advanceRoom(pdu, prevIds, after, !!o.stateSupplied, o.localExtremities);
-    } else if (o.backfilled) {
-      events.removeBackwardExtremity(pdu.event_id);
-      for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
-    }
-    const persisted: PersistedEvent = {
-      pdu, streamOrdering, outlier: o.outlier, backfilled: o.backfilled, rejected: o.rejected,
-      stateBefore: o.before?.ids ?? null, currentState: current, ageTs: o.ageTs,
-    };
-    if (!o.outlier) for (const h of this.inTransaction) h(persisted);
-    return { ev: persisted, after, groupAfter };
-  }
-
-  private promoteOutlier(
-    row: EventRow, pdu: Pdu, before: { ids: StateIds; group: number | null } | null, rejected: string | null, opts: RemoteEventOptions,
-  ): PersistedEvent {
-    const { events, state } = this.storage;
-    let after = before?.ids ?? null;
-    let groupAfter = before?.group ?? null;
-    if (!rejected && after && pdu.state_key !== undefined) {
-      after = withStateEntry(after, stateKey(pdu.type, pdu.state_key), pdu.event_id);
-      groupAfter = state.createGroup(pdu.room_id, after, before!.group);
-    }
-    const streamOrdering = opts.backfilled ? events.allocateBackfillOrdering() : events.allocateStreamOrdering();
-    events.upgradeOutlier(row.event_id, streamOrdering, before?.group ?? null, groupAfter, rejected);
-    const current = !rejected && !opts.backfilled ? this.advanceRoom(pdu, pdu.prev_events.map((p) => p[0]), after, !!opts.stateBefore) : null;
-    const persisted: PersistedEvent = {
-      pdu, streamOrdering, outlier: false, backfilled: !!opts.backfilled, rejected, stateBefore: before?.ids ?? null,
-      currentState: current, ageTs: row.age_ts,
-    };
-    for (const h of this.inTransaction) h(persisted);
-    return persisted;
-  }
-
-  /** Moves the room's forward extremities and current state past a new timeline event. */
-  private advanceRoom(pdu: Pdu, prevIds: string[], after: StateIds | null, stateSupplied = false, localExtremities?: string[]): StateIds {
-    const { events, state } = this.storage;
-    const roomId = pdu.room_id;
-    const before = localExtremities ?? events.forwardExtremities(roomId);
-    events.updateForwardExtremities(roomId, pdu.event_id, prevIds, localExtremities !== undefined);
-    // A new local event follows events we hold and was never anyone's prev_event.
-    if (!localExtremities) {
-      events.removeBackwardExtremity(pdu.event_id);
-      for (const p of prevIds) if (!events.hasEvent(p)) events.addBackwardExtremity(roomId, p);
-    }
-    const membership = (id: string) => ((this.loader.pdu(id)?.content as JsonObject | undefined)?.membership as string) ?? null;
-    // The usual case: the event follows every extremity, so current state = state after it, and
-    // only its own key can have changed.
-    // Not when the state before it was supplied by another server (/state, send_join): it may
-    // differ from our current state in more than the event's own key.
-    const followsAll = !stateSupplied && after !== null && before.length > 0 && before.every((id) => prevIds.includes(id));
-    if (followsAll) {
-      if (pdu.state_key !== undefined) state.setCurrentStateEntry(roomId, pdu.type, pdu.state_key, pdu.event_id, membership(pdu.event_id));
-      return after;
-    }
-    const extremities = events.forwardExtremities(roomId);
-    const current =
-      extremities.length === 1 && extremities[0] === pdu.event_id && after
-        ? after
-        : this.stateAt.afterAll(roomId, extremities.map((id) => events.getEvent(id)!)).ids;
-    state.setCurrentState(roomId, current, membership);
-    return current;
   }
 
   /** The event a redaction targets, when we hold it: the auth rules compare its sender's server. */
@@ -400,37 +288,6 @@ export class EventPersister {
     }
   }
 
-  private applyRedactions(pdu: Pdu, rejected: string | null, isNew: boolean): void {
-    const { events } = this.storage;
-    if (!rejected && pdu.type === 'm.room.redaction' && typeof pdu.redacts === 'string') {
-      const target = this.loader.pdu(pdu.redacts);
-      if (!target || this.redactionApplies(pdu, target)) events.recordRedaction(pdu.event_id, pdu.redacts);
-    }
-    // A redaction may have arrived before the event it targets: only now can it be checked fully.
-    // (Not for an event just made here: no one can have named its id yet.)
-    if (isNew) return;
-    for (const id of events.redactionsOf(pdu.event_id)) {
-      const redaction = this.loader.pdu(id);
-      if (redaction && this.redactionApplies(redaction, pdu)) {
-        events.recordRedaction(id, pdu.event_id);
-        break;
-      }
-    }
-  }
-
-  /**
-   * A redaction takes effect only on an event of its own room, and only if its sender had the
-   * redact level or is on the same server as the redacted event's sender (auth-rules §3.5).
-   */
-  private redactionApplies(redaction: Pdu, target: Pdu): boolean {
-    if (target.room_id !== redaction.room_id) return false;
-    if (serverOf(target.sender) === serverOf(redaction.sender)) return true;
-    const row = this.storage.events.getEvent(redaction.event_id);
-    const state = row?.state_group_before != null
-      ? this.loader.stateEvents(this.storage.state.getGroup(row.state_group_before))
-      : this.stateAt.fromAuthEvents(redaction);
-    return userPowerLevel(redaction.sender, state) >= namedLevel('redact', 50, state);
-  }
 
   private referenceHash(row: EventRow): string {
     return row.reference_hash ?? this.loader.referenceHash(this.loader.fromRow(row));

@@ -1,34 +1,16 @@
 // POST /search (client v1, Synapse 0.12): full-text search of the user's rooms, by rank or
 // newest first, with a next_batch token to page on.
 import type { Storage } from '../storage/index.js';
-import type { InTransactionListener } from '../rooms/persist.js';
+import { INDEXED, type SearchIndexer } from './indexer.js';
 import type { ClientEvents } from '../sync/client-events.js';
 import type { HistoryVisibility } from '../sync/visibility.js';
 import type { JsonObject } from '../events/index.js';
 import { MatrixError, badJson } from '../errors.js';
 import { allows, parseFilter, type EventFilter } from '../accounts/filters.js';
 
-/** What Synapse indexed: message bodies, room names and topics. */
-// A Map: the event type comes from the sender (`__proto__` is a type like any other).
-const INDEXED = new Map([['m.room.message', 'content.body'], ['m.room.name', 'content.name'], ['m.room.topic', 'content.topic']]);
-const MAX_VALUE = 65_536;
 const MAX_TERM = 1000;
 const DEFAULT_LIMIT = 10;
 const MAX_LIMIT = 100;
-
-/** Adds an event's searchable text to the index, inside the event's own transaction. */
-export function searchIndexer(storage: Storage): InTransactionListener {
-  return (ev) => {
-    if (ev.rejected || ev.outlier || ev.streamOrdering === null || ev.backfilled) return;
-    const key = INDEXED.get(ev.pdu.type);
-    if (!key) return;
-    const content = ev.pdu.content as JsonObject | undefined;
-    const field = key.slice('content.'.length);
-    const value = content && Object.hasOwn(content, field) ? content[field] : undefined;
-    if (typeof value !== 'string' || value.length > MAX_VALUE) return;
-    storage.search.index(ev.pdu.event_id, ev.pdu.room_id, key, value, ev.streamOrdering);
-  };
-}
 
 /** Search words as FTS5 phrases ("a" "b": both must appear); nothing of FTS5's syntax gets through. */
 function ftsQuery(term: string): string {
@@ -41,6 +23,8 @@ export class SearchService {
     private readonly storage: Storage,
     private readonly events: ClientEvents,
     private readonly visibility: HistoryVisibility,
+    /** Brought up to date before each search, so a committed event is found at once. */
+    private readonly indexer: SearchIndexer,
   ) {}
 
   async search(userId: string, body: unknown, nextBatch: string | undefined): Promise<JsonObject> {
@@ -70,6 +54,7 @@ export class SearchService {
     const rooms = this.storage.state.roomsForUser(userId, ['join']).map((r) => r.room_id)
       .filter((r) => !filter.notRooms.includes(r) && (filter.rooms === null || filter.rooms.includes(r)));
     const match = ftsQuery(q.search_term);
+    this.indexer.catchUp();
     if (match === '' || rooms.length === 0) return { count: 0, results: [], highlights: [] };
     const { count, hits } = this.storage.search.search(match, rooms, keys as string[], { order, offset: page.offset, before: page.before, limit });
     const results: JsonObject[] = [];

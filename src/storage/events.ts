@@ -30,7 +30,6 @@ export class EventsStore {
   private readonly selectRefHash;
   private readonly updateRefHash;
   private readonly insertEdge;
-  private readonly insertAuth;
   private readonly selectPrevIds;
   private readonly selectAuthIds;
   private readonly selectExtremities;
@@ -70,9 +69,10 @@ export class EventsStore {
     this.updateRefHash = db.prepare('UPDATE events SET reference_hash = ? WHERE event_id = ? AND reference_hash IS NULL');
     this.select = db.prepare('SELECT * FROM events WHERE event_id = ?');
     this.insertEdge = db.prepare('INSERT OR IGNORE INTO event_edges (event_id, prev_event_id, room_id) VALUES (?, ?, ?)');
-    this.insertAuth = db.prepare('INSERT OR IGNORE INTO event_auth (event_id, auth_event_id) VALUES (?, ?)');
     this.selectPrevIds = db.prepare('SELECT prev_event_id FROM event_edges WHERE event_id = ?');
-    this.selectAuthIds = db.prepare('SELECT auth_event_id FROM event_auth WHERE event_id = ?');
+    // From the stored event itself (migration 0022 dropped the event_auth copy): only auth chains read it.
+    this.selectAuthIds = db.prepare(`SELECT DISTINCT json_extract(a.value, '$[0]') AS auth_event_id
+      FROM events e, json_each(CASE WHEN json_valid(e.json) THEN e.json ELSE '{}' END, '$.auth_events') a WHERE e.event_id = ? AND json_type(a.value, '$[0]') = 'text'`);
     this.selectExtremities = db.prepare('SELECT event_id FROM event_forward_extremities WHERE room_id = ?');
     this.deleteExtremity = db.prepare('DELETE FROM event_forward_extremities WHERE room_id = ? AND event_id = ?');
     this.insertExtremity = db.prepare('INSERT OR IGNORE INTO event_forward_extremities (room_id, event_id) VALUES (?, ?)');
@@ -134,10 +134,10 @@ export class EventsStore {
     return --this.backfillPos;
   }
 
-  insertEvent(row: NewEventRow, prevEventIds: string[], authEventIds: string[]): void {
+  /** The event row and its prev_events edges (its auth_events are read from its JSON). */
+  insertEvent(row: NewEventRow, prevEventIds: string[]): void {
     this.insert.run({ redacted_by: null, reference_hash: null, ...row });
     for (const p of prevEventIds) this.insertEdge.run(row.event_id, p, row.room_id);
-    for (const a of authEventIds) this.insertAuth.run(row.event_id, a);
   }
 
   /** An event first stored as an outlier (e.g. from an auth chain) later joins the room's timeline. */
