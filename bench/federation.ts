@@ -59,8 +59,11 @@ try {
   // once: the federation path's own rate (A's sender, B's checks and persist), batched by what
   // is queued. Baseline: the same events persisted on A.
   const K = 5000;
-  const held = Date.now();
-  A.hs.storage.federation.setRetry(B.serverName, held, 600_000);
+  // Hold only once A's sender is idle: an acknowledgement still in flight would clear the backoff.
+  const fed = A.hs.storage.federation;
+  while (fed.queueDepth(B.serverName) > 0 || fed.destination(B.serverName).pending_txn_id !== null) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 50));
+  fed.setRetry(B.serverName, Date.now(), 600_000);
   const tq = performance.now();
   let lastHeld = '';
   for (let i = 0; i < K; i += 100) {
@@ -69,6 +72,7 @@ try {
     lastHeld = ids[ids.length - 1]!.event_id;
   }
   const queuedRate = K / ((performance.now() - tq) / 1000);
+  if (B.hs.storage.events.hasEvent(lastHeld)) throw new Error('the backlog was sent before its release: the hold did not hold');
   const td = performance.now();
   A.hs.federation!.outbound.peerIsUp(B.serverName);
   await arrivedOnB(lastHeld);
