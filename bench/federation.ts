@@ -4,6 +4,8 @@
 import { startServer, type TestServer } from '../spec-tests/helpers/server.js';
 import type { Requester } from '../src/accounts/auth.js';
 import { report } from './report.js';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 
 const CONFIG = { federation: { plain_http_loopback_peers: true, retry_backoff_min_ms: 50, retry_backoff_max_ms: 500 } };
 const fmt = (x: number, w = 8) => x.toFixed(x < 10 ? 2 : 0).padStart(w);
@@ -73,9 +75,22 @@ try {
   }
   const queuedRate = K / ((performance.now() - tq) / 1000);
   if (B.hs.storage.events.hasEvent(lastHeld)) throw new Error('the backlog was sent before its release: the hold did not hold');
+  // BENCH_CPU_PROFILE=file: a CPU profile of the drain alone (both servers run in this process).
+  const profileTo = process.env.BENCH_CPU_PROFILE;
+  const session = profileTo ? new Session() : null;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const td = performance.now();
   A.hs.federation!.outbound.peerIsUp(B.serverName);
   await arrivedOnB(lastHeld);
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(profileTo!, JSON.stringify(profile));
+    session.disconnect();
+  }
   const drained = K / ((performance.now() - td) / 1000);
   console.log(`\nbacklog of ${K} events queued on A during a backoff, then sent to B`);
   console.log(`  delivered and stored on B  ${fmt(drained)} events/s`);
