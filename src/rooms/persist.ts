@@ -261,42 +261,40 @@ export class EventPersister {
   private storeRemote(pdu: Pdu, json: string, opts: RemoteEventOptions, prior: Stored | null): { ev: PersistedEvent; stored: Stored | null } {
     // Federation keeps the general path; the next local send rebuilds the room's cached state.
     if (!opts.outlier) this.roomState.delete(pdu.room_id);
-    {
-      const existing = this.storage.events.getEvent(pdu.event_id);
-      if (existing && !(existing.outlier && !opts.outlier)) return { ev: this.persistedFromRow(existing), stored: null };
-      const outlier = !!opts.outlier;
-      let before: { ids: StateIds; group: number | null } | null = null;
-      let state: StateMap<Pdu>;
-      if (outlier) {
-        state = this.stateAt.fromAuthEvents(pdu);
-      } else {
-        const follows = prior !== null && prior.after !== null && prior.groupAfter !== null && !prior.ev.outlier
-          && pdu.prev_events.length === 1 && pdu.prev_events[0]![0] === prior.ev.pdu.event_id;
-        before = opts.stateBefore
-          ? { ids: opts.stateBefore, group: this.storage.state.createGroup(pdu.room_id, opts.stateBefore, null) }
-          : follows ? { ids: prior.after!, group: prior.groupAfter } : this.stateAt.fromPrevEvents(pdu);
-        state = before ? this.loader.stateEvents(before.ids) : this.stateAt.fromAuthEvents(pdu);
-      }
-      let rejected: string | null = null;
-      try {
-        checkEventSize(pdu);
-        checkEventAuth(pdu, state, this.authContext(pdu));
-        this.checkFirstCreate(pdu);
-      } catch (e) {
-        // Only the rules' verdict makes a rejection; anything else is a bug or a fault and
-        // propagates (the transaction rolls back, nothing is stored, the caller logs it).
-        if (!(e instanceof AuthError)) throw e;
-        rejected = e.message || 'auth error';
-      }
-      if (existing) {
-        // An outlier (e.g. from an auth chain) now joins the timeline.
-        return { ev: this.promoteOutlier(existing, pdu, before, rejected, opts), stored: null };
-      }
-      const stored = this.store(pdu, json, computeReferenceHash(pdu), {
-        stateSupplied: !!opts.stateBefore, before, outlier, backfilled: !!opts.backfilled, rejected, ageTs: opts.ageTs, hashMismatch: !!opts.hashMismatch,
-      });
-      return { ev: stored.ev, stored };
+    const existing = this.storage.events.getEvent(pdu.event_id);
+    if (existing && !(existing.outlier && !opts.outlier)) return { ev: this.persistedFromRow(existing), stored: null };
+    const outlier = !!opts.outlier;
+    let before: { ids: StateIds; group: number | null } | null = null;
+    let state: StateMap<Pdu>;
+    if (outlier) {
+      state = this.stateAt.fromAuthEvents(pdu);
+    } else {
+      const follows = prior !== null && prior.after !== null && prior.groupAfter !== null && !prior.ev.outlier
+        && pdu.prev_events.length === 1 && pdu.prev_events[0]![0] === prior.ev.pdu.event_id;
+      before = opts.stateBefore
+        ? { ids: opts.stateBefore, group: this.storage.state.createGroup(pdu.room_id, opts.stateBefore, null) }
+        : follows ? { ids: prior.after!, group: prior.groupAfter } : this.stateAt.fromPrevEvents(pdu);
+      state = before ? this.loader.stateEvents(before.ids) : this.stateAt.fromAuthEvents(pdu);
     }
+    let rejected: string | null = null;
+    try {
+      checkEventSize(pdu);
+      checkEventAuth(pdu, state, this.authContext(pdu));
+      this.checkFirstCreate(pdu);
+    } catch (e) {
+      // Only the rules' verdict makes a rejection; anything else is a bug or a fault and
+      // propagates (the transaction rolls back, nothing is stored, the caller logs it).
+      if (!(e instanceof AuthError)) throw e;
+      rejected = e.message || 'auth error';
+    }
+    if (existing) {
+      // An outlier (e.g. from an auth chain) now joins the timeline.
+      return { ev: this.promoteOutlier(existing, pdu, before, rejected, opts), stored: null };
+    }
+    const stored = this.store(pdu, json, computeReferenceHash(pdu), {
+      stateSupplied: !!opts.stateBefore, before, outlier, backfilled: !!opts.backfilled, rejected, ageTs: opts.ageTs, hashMismatch: !!opts.hashMismatch,
+    });
+    return { ev: stored.ev, stored };
   }
 
   /**
