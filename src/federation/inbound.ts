@@ -58,6 +58,22 @@ export class InboundPdus {
     }
   }
 
+  /**
+   * Must run inside `locks.run(roomId)`. The leading PDUs of `list` that need nothing from the
+   * network (already stored, or every prev event held with its state) stored together in ONE
+   * SQLite transaction, as `process` would store each. Returns their outcomes (a PersistedEvent,
+   * or the Error that failed it): shorter than `list` when a PDU needs fetching; `process` that one.
+   */
+  persistReady(list: readonly CheckedPdu[]): (PersistedEvent | Error)[] {
+    return this.persister.persistRemoteEvents(
+      list.map((c) => ({ pdu: c.pdu, json: c.json, opts: { ageTs: c.ageTs, hashMismatch: c.hashMismatch } })),
+      (pdu) => {
+        const existing = this.storage.events.getEvent(pdu.event_id);
+        return (existing !== undefined && !existing.outlier) || this.prevsKnown(pdu);
+      },
+    );
+  }
+
   /** Must run inside `locks.run(roomId)`. */
   async process(origin: string, c: CheckedPdu, opts: ProcessOptions): Promise<PersistedEvent> {
     const { pdu } = c;

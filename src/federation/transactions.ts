@@ -76,7 +76,24 @@ export class TransactionReceiver {
       await this.inbound.locks.run(roomId, async () => {
         // Checked under the lock: a join of ours in progress holds it until the room is ours too.
         const inRoom = this.storage.events.forwardExtremities(roomId).length > 0;
-        for (const [id, c] of run) results[id] = inRoom ? await this.onPdu(origin, c) : { error: `Not in room ${roomId}` };
+        if (!inRoom) {
+          for (const [id] of run) results[id] = { error: `Not in room ${roomId}` };
+          return;
+        }
+        // Runs of PDUs that follow what we hold are stored in one SQLite transaction; a PDU that
+        // needs its missing prev events (or state) fetched goes alone through the full pipeline.
+        let k = 0;
+        while (k < run.length) {
+          const done = this.inbound.persistReady(run.slice(k).map(([, c]) => c));
+          for (const r of done) {
+            const id = run[k++]![0];
+            results[id] = r instanceof Error ? this.failure(origin, r) : {};
+          }
+          if (k < run.length) {
+            const [id, c] = run[k++]!;
+            results[id] = await this.onPdu(origin, c);
+          }
+        }
       });
     }
     const edus = Array.isArray(body.edus) ? body.edus : [];

@@ -235,43 +235,84 @@ export class EventPersister {
    * the caller). Auth failures store it as rejected, as Synapse did; it then never enters state.
    */
   persistRemoteEvent(pdu: Pdu, json: string, opts: RemoteEventOptions): PersistedEvent {
-    // Federation keeps the general path; the next local send rebuilds the room's cached state.
-    if (!opts.outlier) this.roomState.delete(pdu.room_id);
-    const ev = this.storage.transaction(() => {
-      const existing = this.storage.events.getEvent(pdu.event_id);
-      if (existing && !(existing.outlier && !opts.outlier)) return this.persistedFromRow(existing);
-      const outlier = !!opts.outlier;
-      let before: { ids: StateIds; group: number | null } | null = null;
-      let state: StateMap<Pdu>;
-      if (outlier) {
-        state = this.stateAt.fromAuthEvents(pdu);
-      } else {
-        before = opts.stateBefore
-          ? { ids: opts.stateBefore, group: this.storage.state.createGroup(pdu.room_id, opts.stateBefore, null) }
-          : this.stateAt.fromPrevEvents(pdu);
-        state = before ? this.loader.stateEvents(before.ids) : this.stateAt.fromAuthEvents(pdu);
-      }
-      let rejected: string | null = null;
-      try {
-        checkEventSize(pdu);
-        checkEventAuth(pdu, state, this.authContext(pdu));
-        this.checkFirstCreate(pdu);
-      } catch (e) {
-        // Only the rules' verdict makes a rejection; anything else is a bug or a fault and
-        // propagates (the transaction rolls back, nothing is stored, the caller logs it).
-        if (!(e instanceof AuthError)) throw e;
-        rejected = e.message || 'auth error';
-      }
-      if (existing) {
-        // An outlier (e.g. from an auth chain) now joins the timeline.
-        return this.writer.promoteOutlier(existing, pdu, before, rejected, opts);
-      }
-      return this.writer.store(pdu, json, computeReferenceHash(pdu), {
-        stateSupplied: !!opts.stateBefore, before, outlier, backfilled: !!opts.backfilled, rejected, ageTs: opts.ageTs, hashMismatch: !!opts.hashMismatch,
-      }).ev;
-    });
+    const ev = this.storage.transaction(() => this.storeRemote(pdu, json, opts, null).ev);
     if (!ev.outlier) this.runAfterCommit(ev);
     return ev;
+  }
+
+  /**
+   * The body of persistRemoteEvent, inside a transaction. `prior`: the event stored just before
+   * in the same batch; when it is the event's only prev event, the state after it is the state
+   * before this one (what stateAt.fromPrevEvents would read back from SQLite).
+   */
+  private storeRemote(pdu: Pdu, json: string, opts: RemoteEventOptions, prior: Stored | null): { ev: PersistedEvent; stored: Stored | null } {
+    // Federation keeps the general path; the next local send rebuilds the room's cached state.
+    if (!opts.outlier) this.roomState.delete(pdu.room_id);
+    const existing = this.storage.events.getEvent(pdu.event_id);
+    if (existing && !(existing.outlier && !opts.outlier)) return { ev: this.persistedFromRow(existing), stored: null };
+    const outlier = !!opts.outlier;
+    let before: { ids: StateIds; group: number | null } | null = null;
+    let state: StateMap<Pdu>;
+    if (outlier) {
+      state = this.stateAt.fromAuthEvents(pdu);
+    } else {
+      const follows = prior !== null && prior.after !== null && prior.groupAfter !== null && !prior.ev.outlier
+        && pdu.prev_events.length === 1 && pdu.prev_events[0]![0] === prior.ev.pdu.event_id;
+      before = opts.stateBefore
+        ? { ids: opts.stateBefore, group: this.storage.state.createGroup(pdu.room_id, opts.stateBefore, null) }
+        : follows ? { ids: prior.after!, group: prior.groupAfter } : this.stateAt.fromPrevEvents(pdu);
+      state = before ? this.loader.stateEvents(before.ids) : this.stateAt.fromAuthEvents(pdu);
+    }
+    let rejected: string | null = null;
+    try {
+      checkEventSize(pdu);
+      checkEventAuth(pdu, state, this.authContext(pdu));
+      this.checkFirstCreate(pdu);
+    } catch (e) {
+      // Only the rules' verdict makes a rejection; anything else is a bug or a fault and
+      // propagates (the transaction rolls back, nothing is stored, the caller logs it).
+      if (!(e instanceof AuthError)) throw e;
+      rejected = e.message || 'auth error';
+    }
+    if (existing) {
+      // An outlier (e.g. from an auth chain) now joins the timeline.
+      return { ev: this.writer.promoteOutlier(existing, pdu, before, rejected, opts), stored: null };
+    }
+    const stored = this.writer.store(pdu, json, computeReferenceHash(pdu), {
+      stateSupplied: !!opts.stateBefore, before, outlier, backfilled: !!opts.backfilled, rejected, ageTs: opts.ageTs, hashMismatch: !!opts.hashMismatch,
+    });
+    return { ev: stored.ev, stored };
+  }
+
+  /**
+   * Several remote events (a federation transaction's run of one room) in ONE SQLite transaction,
+   * in order, each exactly as persistRemoteEvent would store it (same auth and rejection rules),
+   * each in its own savepoint: an event that fails with a fault rolls back alone and its Error
+   * takes its place in the result. `ready(pdu)` is asked inside the transaction just before each
+   * event (so it sees the events stored before it); false stops the batch there and the result
+   * is shorter than `list`: the caller handles the rest another way. After-commit listeners run
+   * once the transaction has committed, in order.
+   */
+  persistRemoteEvents(list: readonly { pdu: Pdu; json: string; opts: RemoteEventOptions }[], ready: (pdu: Pdu) => boolean): (PersistedEvent | Error)[] {
+    const out = this.storage.transaction(() => {
+      const results: (PersistedEvent | Error)[] = [];
+      let prior: Stored | null = null;
+      for (const { pdu, json, opts } of list) {
+        if (!ready(pdu)) break;
+        try {
+          const r = this.storage.transaction(() => this.storeRemote(pdu, json, opts, prior));
+          prior = r.stored;
+          results.push(r.ev);
+        } catch (e) {
+          prior = null;
+          if (!opts.outlier) this.roomState.delete(pdu.room_id);
+          results.push(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+      return results;
+    });
+    for (const r of out) if (!(r instanceof Error) && !r.outlier) this.runAfterCommit(r);
+    return out;
   }
 
   /** The event a redaction targets, when we hold it: the auth rules compare its sender's server. */
