@@ -111,6 +111,10 @@ try {
   console.log('1000 idle /events long-polls (one message then wakes them all)');
   console.log(`  heap +${kb((during.heapUsed - before.heapUsed) / 1000)} KB per poll, RSS +${kb((during.rss - before.rss) / 1000)} KB per poll (client sockets included)`);
   report({ name: 'sequential sends over HTTP', value: seq, unit: 'msg/s', baseline: `${bareSeq.toFixed(0)} req/s bare Fastify`, ratio: seq / bareSeq });
+  report({
+    name: `${CLIENTS} clients PUT send into one room`, value: c32, unit: 'msg/s', baseline: `${bare32.toFixed(0)} req/s bare Fastify JSON PUT`,
+    ratio: c32 / bare32, target: 'ratio >= 0.5', met: c32 / bare32 >= 0.5,
+  });
   report({ name: `${CONC} concurrent clients sending`, value: conc, unit: 'msg/s', baseline: `${bareConc.toFixed(0)} req/s bare Fastify`, ratio: conc / bareConc });
   report({ name: 'send -> waiting /events p99', value: pct(lat, 99), unit: 'ms', baseline: `p50 ${pct(lat, 50).toFixed(2)} ms`, target: '< 3 ms', met: pct(lat, 99) < 3 });
   report({ name: 'idle /events long-poll, heap each', value: (during.heapUsed - before.heapUsed) / 1000 / 1024, unit: 'KB' });
