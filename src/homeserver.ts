@@ -45,6 +45,7 @@ import type { MediaRepository } from './media/media-repository.js';
 import { buildInspector, type Inspector } from './inspector/index.js';
 import { ClientTxns } from './rooms/client-txns.js';
 import { ClientRoomRequests } from './rooms/client-requests.js';
+import { IdentityLookup } from './rooms/identity-lookup.js';
 import { KeyServer } from './federation/key-server.js';
 import { E2eKeys } from './e2e/keys.js';
 import { federationRemoteKeys } from './e2e/remote-keys.js';
@@ -214,8 +215,10 @@ export class Homeserver {
 
     // What only the HTTP routes call: client transaction ids, room requests, keys, admin.
     this.clientTxns = new ClientTxns(storage.clientTxns, clock);
+    const identity = new IdentityLookup();
+    this.shutdown.unshift({ name: 'identity lookups', close: () => identity.close() });
     this.roomRequests = new ClientRoomRequests({
-      rooms: this.rooms, txns: this.clientTxns, rateLimit: this.rateLimit,
+      rooms: this.rooms, txns: this.clientTxns, rateLimit: this.rateLimit, identity,
     });
     this.keyServer = new KeyServer({
       serverName, signingKey, clock,

@@ -4,12 +4,14 @@ import type { Requester } from '../accounts/auth.js';
 import type { RoomService, MembershipAction } from './room-service.js';
 import type { CreateRoomResult } from './create-room.js';
 import type { ClientTxns } from './client-txns.js';
-import { lookupThreePid } from './identity-lookup.js';
+import type { IdentityLookup } from './identity-lookup.js';
 import { MatrixError } from '../errors.js';
 
 type Body = Record<string, unknown>;
 
 export interface ClientRoomRequestsDeps {
+  /** Invites by third-party id ask an identity server. */
+  identity: Pick<IdentityLookup, 'lookup'>;
   rooms: Pick<RoomService, 'createRoom' | 'join' | 'membership' | 'forget' | 'sendEvent' | 'setState' | 'redact'>;
   txns: ClientTxns;
   /** Throws 429 M_LIMIT_EXCEEDED when the requester sends too fast. */
@@ -54,7 +56,7 @@ export class ClientRoomRequests {
     const { user_id: given, reason, id_server: idServer, medium, address } = body;
     let target = given;
     if (action === 'invite' && target === undefined && idServer !== undefined) {
-      target = await lookupThreePid(idServer, medium, address);
+      target = await this.deps.identity.lookup(idServer, medium, address);
       if (target === null) throw new MatrixError(400, 'M_UNRECOGNIZED', 'This address is not bound to a Matrix user');
     }
     if (typeof target !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', 'Missing user_id key.');

@@ -13,10 +13,7 @@ const MAX_KEYS = 4;
 /** host, IPv4 or [IPv6], with an optional port: nothing that could change the URL's path. */
 const ID_SERVER = /^(?:[A-Za-z0-9.-]{1,255}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
-// Identity servers of the era used self-signed certificates, as homeservers did.
-const agent = new Agent({ connect: { rejectUnauthorized: false, timeout: TIMEOUT_MS }, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
-
-async function getJson(url: string): Promise<unknown> {
+async function getJson(agent: Agent, url: string): Promise<unknown> {
   const res = await request(url, { dispatcher: agent, method: 'GET', signal: AbortSignal.timeout(TIMEOUT_MS) });
   let text = '';
   for await (const chunk of res.body) {
@@ -27,8 +24,22 @@ async function getJson(url: string): Promise<unknown> {
   return JSON.parse(text);
 }
 
-/** The user id `address` is bound to on `idServer`, or null if it is bound to nobody. */
-export async function lookupThreePid(idServer: unknown, medium: unknown, address: unknown): Promise<string | null> {
+/** Identity-server lookups, with their own connection pool (closed when the server stops). */
+export class IdentityLookup {
+  // Identity servers of the era used self-signed certificates, as homeservers did.
+  private readonly agent = new Agent({ connect: { rejectUnauthorized: false, timeout: TIMEOUT_MS }, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
+
+  /** The user id `address` is bound to on `idServer`, or null if it is bound to nobody. */
+  lookup(idServer: unknown, medium: unknown, address: unknown): Promise<string | null> {
+    return lookupThreePid(this.agent, idServer, medium, address);
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+async function lookupThreePid(agent: Agent, idServer: unknown, medium: unknown, address: unknown): Promise<string | null> {
   if (typeof idServer !== 'string' || !ID_SERVER.test(idServer)) throw new MatrixError(400, 'M_INVALID_PARAM', "'id_server' must be a host name");
   if (typeof medium !== 'string' || typeof address !== 'string' || medium.length > 64 || address.length > 512 || !medium || !address) {
     throw new MatrixError(400, 'M_MISSING_PARAM', "'medium' and 'address' are required");
@@ -36,7 +47,7 @@ export async function lookupThreePid(idServer: unknown, medium: unknown, address
   const base = `https://${idServer}/_matrix/identity/api/v1`;
   let data: unknown;
   try {
-    data = await getJson(`${base}/lookup?${new URLSearchParams({ medium, address })}`);
+    data = await getJson(agent, `${base}/lookup?${new URLSearchParams({ medium, address })}`);
   } catch {
     throw new MatrixError(502, 'M_UNKNOWN', 'Could not reach the identity server');
   }
@@ -45,7 +56,7 @@ export async function lookupThreePid(idServer: unknown, medium: unknown, address
   const keyIds = signatureKeyIds(data, idServer).filter((id) => /^ed25519:[A-Za-z0-9_]{1,64}$/.test(id));
   for (const keyId of keyIds.slice(0, MAX_KEYS)) {
     try {
-      const key = await getJson(`${base}/pubkey/${keyId}`); // unencoded, as Synapse asked
+      const key = await getJson(agent, `${base}/pubkey/${keyId}`); // unencoded, as Synapse asked
       if (isJsonObject(key) && typeof key.public_key === 'string' && verifyJsonSignature(data, idServer, keyId, key.public_key)) {
         return data.mxid;
       }
