@@ -12,11 +12,9 @@ export function guestKicker(storage: Storage, serverName: string, onError: (err:
     const contentOf = (id: string) => writer.loader.pdu(id)?.content as JsonObject | undefined;
     if (guestsCanJoin(storage, contentOf, roomId)) return;
     const guests = storage.state.membersWith(roomId, 'join').filter((u) => u.endsWith(`:${serverName}`) && storage.users.getUser(u)?.is_guest === 1);
-    if (guests.length === 0) return;
-    // Queued on the room's write queue now (it commits after the current write), so the leave
-    // is on its way before anyone is woken by the change, as Synapse kicked before answering.
-    for (const u of guests) {
-      writer.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: u, state_key: u, content: { membership: 'leave' } }).catch(onError);
-    }
+    if (guests.length === 0) return undefined;
+    // A local change is answered once they are committed (as Synapse kicked before answering).
+    return Promise.all(guests.map((u) =>
+      writer.createLocalEvent({ type: 'm.room.member', room_id: roomId, sender: u, state_key: u, content: { membership: 'leave' } }).catch(onError)));
   };
 }

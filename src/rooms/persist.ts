@@ -47,7 +47,11 @@ export interface RemoteEventOptions {
  * Run after commit: wake long-polls, kick senders. A listener that must write events itself
  * (the guest kicker) gets the writer as an argument, and writes after the current commit.
  */
-export type AfterCommitListener = (ev: PersistedEvent, writer: EventPersister) => void;
+/**
+ * Runs after the event's commit. A listener that writes events of its own (a guest's leave)
+ * returns their promise: a local request is answered once they are committed too.
+ */
+export type AfterCommitListener = (ev: PersistedEvent, writer: EventPersister) => void | Promise<unknown>;
 
 /** Given once, at construction, by the composition root. */
 export interface PersistListeners {
@@ -98,7 +102,7 @@ export class EventPersister {
       this.roomState.delete(roomId);
       throw e;
     }
-    if (out.fresh) this.runAfterCommit(out.ev);
+    if (out.fresh) await Promise.all(this.runAfterCommit(out.ev));
     return out.ev;
   }
 
@@ -341,15 +345,20 @@ export class EventPersister {
     };
   }
 
-  private runAfterCommit(ev: PersistedEvent): void {
+  /** Runs the listeners; returns the follow-up writes they started (already guarded against failure). */
+  private runAfterCommit(ev: PersistedEvent): Promise<unknown>[] {
+    const pending: Promise<unknown>[] = [];
     for (const h of this.afterCommit) {
       try {
-        h(ev, this);
+        const p = h(ev, this);
+        if (p instanceof Promise) pending.push(p.catch(() => undefined));
       } catch {
         // A listener's failure must not fail a committed write; listeners log their own errors.
       }
     }
+    return pending;
   }
+
 }
 
 function assertAuthorised(pdu: Pdu, json: string, state: StateMap<Pdu>, ctx: AuthContext): void {
